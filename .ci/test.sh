@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The README's test command. Installs what a fresh machine lacks for the real-client tests
+# (Debian's Chromium for Playwright, aria2 and curl for the download tests), then runs every test.
+# Its last line is "N passed, N failed", taken from the test results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v aria2c >/dev/null 2>&1 || missing+=(aria2)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  echo "Installing ${missing[*]} (needed by the browser and download-client tests)..."
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+results=.ci/out
+rm -rf "$results"
+set +e
+dotnet test Regards.Portal.sln --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+status=$?
+set -e
+
+counters=$(grep -ho '<Counters [^>]*>' "$results"/*.trx 2>/dev/null | head -n 1 || true)
+passed=$(sed -nE 's/.* passed="([0-9]+)".*/\1/p' <<<"$counters")
+failed=$(sed -nE 's/.* failed="([0-9]+)".*/\1/p' <<<"$counters")
+if [ -z "$passed" ]; then
+  echo "No test results were written (build failure?)."
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+echo "${passed} passed, ${failed} failed"
+exit $status

@@ -1,0 +1,14 @@
+namespace Regards.Portal.Catalog;
+
+public static class CatalogFeature
+{
+    public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration)
+    {
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder endpoints)
+    {
+        return endpoints;
+    }
+}

@@ -1,0 +1,93 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.EntityFrameworkCore;
+
+namespace Regards.Portal.Data;
+
+public enum DatabaseProvider
+{
+    Sqlite,
+    SqlServer,
+}
+
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    public DatabaseProvider Provider { get; set; } = DatabaseProvider.Sqlite;
+
+    /// <summary>Folder for the SQLite file, the storage and the cache, relative to the content root.</summary>
+    [Required]
+    public string DataPath { get; set; } = "App_Data";
+
+    /// <summary>Apply migrations at start-up.</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+}
+
+public static class DatabaseSetup
+{
+    public static string ResolveDataPath(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var dataPath = configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.DataPath)}"] ?? "App_Data";
+        return Path.GetFullPath(Path.Combine(environment.ContentRootPath, dataPath));
+    }
+
+    public static IServiceCollection AddPortalDatabase(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        services.AddOptions<DatabaseOptions>().Bind(configuration.GetSection(DatabaseOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        var options = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var connectionString = configuration.GetConnectionString("Portal");
+
+        switch (options.Provider)
+        {
+            case DatabaseProvider.SqlServer:
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    throw new InvalidOperationException("Database:Provider is SqlServer but ConnectionStrings:Portal is empty.");
+                }
+                services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString, sql => sql.EnableRetryOnFailure()));
+                Register<SqlServerPortalDbContext>(services);
+                break;
+            default:
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    var dataPath = ResolveDataPath(configuration, environment);
+                    Directory.CreateDirectory(dataPath);
+                    connectionString = $"Data Source={Path.Combine(dataPath, "portal.db")}";
+                }
+                services.AddDbContextFactory<SqlitePortalDbContext>(o => o.UseSqlite(connectionString, sqlite => sqlite.CommandTimeout(60)));
+                Register<SqlitePortalDbContext>(services);
+                break;
+        }
+        return services;
+    }
+
+    private static void Register<TContext>(IServiceCollection services) where TContext : PortalDbContext
+    {
+        services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp => new PortalDbContextFactory<TContext>(sp.GetRequiredService<IDbContextFactory<TContext>>()));
+        // Identity's stores and health checks want a scoped context.
+        services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<TContext>>().CreateDbContext());
+    }
+
+    /// <summary>Applies the provider's migrations; SQLite also gets WAL so readers don't block the engine.</summary>
+    public static async Task MigratePortalDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await db.Database.CloseConnectionAsync();
+        }
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    private sealed class PortalDbContextFactory<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PortalDbContext>
+        where TContext : PortalDbContext
+    {
+        public PortalDbContext CreateDbContext() => inner.CreateDbContext();
+
+        public async Task<PortalDbContext> CreateDbContextAsync(CancellationToken cancellationToken = default) =>
+            await inner.CreateDbContextAsync(cancellationToken);
+    }
+}

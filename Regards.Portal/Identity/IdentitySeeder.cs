@@ -1,0 +1,65 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Catalog;
+using Regards.Portal.Data;
+
+namespace Regards.Portal.Identity;
+
+/// <summary>Roles always; the three demo users of the spec on an empty user table when demo data is on.</summary>
+public sealed class IdentitySeeder(
+    RoleManager<IdentityRole> roles,
+    UserManager<ApplicationUser> users,
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IConfiguration configuration,
+    ILogger<IdentitySeeder> logger)
+{
+    public const string ScienceTeam = "science-team";
+
+    public static readonly IReadOnlyList<(string Email, string DefaultPassword, string Role, string[] Groups)> DemoUsers =
+    [
+        ("admin@regards.local", "Regards!Admin1", PortalRoles.ProjectAdmin, []),
+        ("user@regards.local", "Regards!User1", PortalRoles.RegisteredUser, [ScienceTeam]),
+        ("guest@regards.local", "Regards!Guest1", PortalRoles.RegisteredUser, []),
+    ];
+
+    public async Task SeedAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (var role in PortalRoles.All)
+        {
+            if (!await roles.RoleExistsAsync(role))
+            {
+                await roles.CreateAsync(new IdentityRole(role));
+            }
+        }
+
+        if (!configuration.GetValue("Seed:DemoData", true) || await users.Users.AnyAsync(cancellationToken))
+        {
+            return;
+        }
+
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            if (!await db.AccessGroups.AnyAsync(g => g.Name == ScienceTeam, cancellationToken))
+            {
+                db.AccessGroups.Add(new AccessGroup { Name = ScienceTeam, Description = "Scientists of the mission team" });
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+
+        foreach (var (email, defaultPassword, role, groups) in DemoUsers)
+        {
+            var password = configuration[$"Seed:Passwords:{email}"] ?? defaultPassword;
+            var user = new ApplicationUser { UserName = email, Email = email, EmailConfirmed = true };
+            var result = await users.CreateAsync(user, password);
+            if (!result.Succeeded)
+            {
+                throw new InvalidOperationException($"Cannot create demo user {email}: {string.Join(" ", result.Errors.Select(e => e.Description))}");
+            }
+            await users.AddToRoleAsync(user, role);
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            db.UserAccessGroups.AddRange(groups.Select(g => new UserAccessGroup { UserEmail = email, GroupName = g }));
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        logger.LogInformation("Demo users created: {Users}", string.Join(", ", DemoUsers.Select(u => u.Email)));
+    }
+}

@@ -1,0 +1,75 @@
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.DataProtection;
+using MudBlazor.Services;
+using Regards.Portal.Basket;
+using Regards.Portal.Catalog;
+using Regards.Portal.Components;
+using Regards.Portal.Data;
+using Regards.Portal.Downloads;
+using Regards.Portal.Identity;
+using Regards.Portal.Infrastructure;
+using Regards.Portal.Orders;
+using Regards.Portal.Storage;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.UseRepositoryDevelopmentSettings();
+
+builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
+builder.Services.AddLocalization();
+builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<PortalExceptionHandler>();
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+builder.Services.AddOpenApi();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>(tags: ["ready"]);
+
+builder.Services.AddPortalDatabase(builder.Configuration, builder.Environment);
+builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
+builder.Services.AddPortalIdentity();
+
+builder.Services.AddStorage(builder.Configuration, builder.Environment);
+builder.Services.AddCatalog(builder.Configuration);
+builder.Services.AddBasket(builder.Configuration);
+builder.Services.AddOrders(builder.Configuration);
+builder.Services.AddDownloads(builder.Configuration);
+
+var app = builder.Build();
+
+await app.Services.MigratePortalDatabaseAsync();
+if (await app.RunSeedCommandAsync(args))
+{
+    return;
+}
+
+if (!app.Environment.IsDevelopment())
+{
+    app.UseHsts();
+}
+app.UseExceptionHandler();
+// API errors are ProblemDetails; only pages get the "not found" page.
+app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
+    branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+app.UsePortalLocalization();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
+
+app.MapStaticAssets();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapAdditionalIdentityEndpoints();
+app.MapIdentityApi();
+app.MapCultureEndpoint();
+app.MapOpenApi();
+app.MapHealthChecks("/health", new() { Predicate = _ => false });
+app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+
+app.MapCatalogApi();
+app.MapBasketApi();
+app.MapOrdersApi();
+app.MapDownloadsApi();
+
+app.Run();
+
+/// <summary>Visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;
