@@ -4,6 +4,7 @@ public static class CatalogFeature
 {
     public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSingleton<CatalogAccess>();
         return services;
     }
 

@@ -1,0 +1,94 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore;
+
+namespace Regards.Portal.Catalog;
+
+/// <summary>
+/// Turns selection requests into server-side queries over data objects. Every caller — the catalog search,
+/// the cart's counts and the order completion — goes through here, so "what a selection means" is written once.
+/// </summary>
+public static class SelectionQuery
+{
+    /// <summary>The data types an order delivers: raw data and quicklooks.</summary>
+    public static readonly IReadOnlyList<DataType> OrderableTypes = [DataType.RawData, DataType.QuicklookSd, DataType.QuicklookMd, DataType.QuicklookHd];
+
+    /// <summary>Objects matching one request, limited to <paramref name="allowedDatasetIds"/>.</summary>
+    public static IQueryable<DataObject> Matching(this IQueryable<DataObject> objects, SelectionRequest request, IReadOnlyCollection<string> allowedDatasetIds) =>
+        objects.Where(o => allowedDatasetIds.Contains(o.DatasetId)).Where(Predicate(request));
+
+    /// <summary>Objects matching any of the requests (their union, each object once).</summary>
+    public static IQueryable<DataObject> MatchingAny(this IQueryable<DataObject> objects, IEnumerable<SelectionRequest> requests, IReadOnlyCollection<string> allowedDatasetIds)
+    {
+        Expression<Func<DataObject, bool>>? union = null;
+        foreach (var request in requests)
+        {
+            union = union is null ? Predicate(request) : Or(union, Predicate(request));
+        }
+        return union is null
+            ? objects.Where(_ => false)
+            : objects.Where(o => allowedDatasetIds.Contains(o.DatasetId)).Where(union);
+    }
+
+    /// <summary>Objects that have at least one orderable file.</summary>
+    public static IQueryable<DataObject> Orderable(this IQueryable<DataObject> objects) =>
+        objects.Where(o => o.Files.Any(f => OrderableTypes.Contains(f.DataType)));
+
+    public static Expression<Func<DataObject, bool>> Predicate(SelectionRequest request)
+    {
+        Expression<Func<DataObject, bool>> predicate = _ => true;
+        if (request.DatasetId is { Length: > 0 } datasetId)
+        {
+            predicate = And(predicate, o => o.DatasetId == datasetId);
+        }
+        if (request.Q is { Length: > 0 } q)
+        {
+            var pattern = "%" + EscapeLike(q.Trim()) + "%";
+            predicate = And(predicate, o =>
+                EF.Functions.Like(o.Label, pattern, "\\") ||
+                EF.Functions.Like(o.ProviderId, pattern, "\\") ||
+                EF.Functions.Like(o.Platform!, pattern, "\\") ||
+                EF.Functions.Like(o.Instrument!, pattern, "\\") ||
+                EF.Functions.Like(o.ProcessingLevel!, pattern, "\\"));
+        }
+        if (request.From is { } from)
+        {
+            predicate = And(predicate, o => o.AcquisitionDate >= from);
+        }
+        if (request.To is { } to)
+        {
+            predicate = And(predicate, o => o.AcquisitionDate <= to);
+        }
+        if (request.IncludeIds is { Count: > 0 } include)
+        {
+            var ids = include.ToList();
+            predicate = And(predicate, o => ids.Contains(o.Id));
+        }
+        if (request.ExcludeIds is { Count: > 0 } exclude)
+        {
+            var ids = exclude.ToList();
+            predicate = And(predicate, o => !ids.Contains(o.Id));
+        }
+        return predicate;
+    }
+
+    private static string EscapeLike(string value) =>
+        value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    private static Expression<Func<T, bool>> And<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right) =>
+        Combine(left, right, Expression.AndAlso);
+
+    private static Expression<Func<T, bool>> Or<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right) =>
+        Combine(left, right, Expression.OrElse);
+
+    private static Expression<Func<T, bool>> Combine<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right, Func<Expression, Expression, BinaryExpression> merge)
+    {
+        var parameter = left.Parameters[0];
+        var rightBody = new ReplaceParameter(right.Parameters[0], parameter).Visit(right.Body);
+        return Expression.Lambda<Func<T, bool>>(merge(left.Body, rightBody), parameter);
+    }
+
+    private sealed class ReplaceParameter(ParameterExpression from, ParameterExpression to) : ExpressionVisitor
+    {
+        protected override Expression VisitParameter(ParameterExpression node) => node == from ? to : node;
+    }
+}
