@@ -20,7 +20,7 @@ fi
 results=.ci/out
 rm -rf "$results"
 set +e
-dotnet test Regards.Portal.sln --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
+dotnet test Regards.Portal.sln --filter "Category!=Benchmark" --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory "$results" "$@"
 status=$?
 set -e
 
