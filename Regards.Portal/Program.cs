@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.DataProtection;
 using MudBlazor.Services;
+using Regards.Portal.Admin;
 using Regards.Portal.Basket;
 using Regards.Portal.Catalog;
 using Regards.Portal.Components;
@@ -33,6 +34,7 @@ builder.Services.AddCatalog(builder.Configuration);
 builder.Services.AddBasket(builder.Configuration);
 builder.Services.AddOrders(builder.Configuration);
 builder.Services.AddDownloads(builder.Configuration);
+builder.Services.AddAdmin();
 
 var app = builder.Build();
 

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Regards.Portal.Admin;
 using Regards.Portal.Basket;
 using Regards.Portal.Catalog;
 using Regards.Portal.Infrastructure;
@@ -36,6 +37,8 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
     public DbSet<OrderFile> OrderFiles => Set<OrderFile>();
 
     public DbSet<JobLease> JobLeases => Set<JobLease>();
+    public DbSet<UiModuleSettings> UiModuleSettings => Set<UiModuleSettings>();
+    public DbSet<PortalSettings> PortalSettings => Set<PortalSettings>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -165,6 +168,22 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
             e.HasIndex(x => new { x.DatasetTaskId, x.Id });
             e.HasOne<Order>().WithMany().HasForeignKey(x => x.OrderId).OnDelete(DeleteBehavior.Cascade);
             e.HasOne<SubOrder>().WithMany().HasForeignKey(x => x.SubOrderId).OnDelete(DeleteBehavior.NoAction);
+        });
+
+        builder.Entity<UiModuleSettings>(e =>
+        {
+            e.HasKey(x => x.ModuleId);
+            e.Property(x => x.ModuleId).HasMaxLength(50);
+            e.Property(x => x.TitleEn).HasMaxLength(100);
+            e.Property(x => x.TitleFr).HasMaxLength(100);
+            e.Property(x => x.Description).HasMaxLength(500);
+            e.Property(x => x.Icon).HasMaxLength(50);
+            e.Property(x => x.Version).IsConcurrencyToken();
+        });
+        builder.Entity<PortalSettings>(e =>
+        {
+            e.Property(x => x.Id).ValueGeneratedNever();
+            e.Property(x => x.Version).IsConcurrencyToken();
         });
 
         builder.Entity<JobLease>(e =>

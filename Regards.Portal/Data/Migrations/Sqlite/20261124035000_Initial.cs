@@ -165,6 +165,46 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateTable(
+                name: "PortalSettings",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    SubOrderDurationHours = table.Column<int>(type: "INTEGER", nullable: false),
+                    ApplicationSubOrderDurationHours = table.Column<int>(type: "INTEGER", nullable: false),
+                    MaxExpirationHours = table.Column<int>(type: "INTEGER", nullable: false),
+                    ReminderDelayHours = table.Column<int>(type: "INTEGER", nullable: false),
+                    DefaultMaxDownloads = table.Column<int>(type: "INTEGER", nullable: false),
+                    DefaultMaxConcurrentDownloads = table.Column<int>(type: "INTEGER", nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PortalSettings", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "UiModuleSettings",
+                columns: table => new
+                {
+                    ModuleId = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    Active = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    TitleEn = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    TitleFr = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    DisplayMode = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    IsHomePage = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Icon = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    DisplayDatasets = table.Column<bool>(type: "INTEGER", nullable: false),
+                    DisplayCartLink = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CartVisibility = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UiModuleSettings", x => x.ModuleId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "UserAccessGroups",
                 columns: table => new
                 {
@@ -650,6 +690,12 @@ namespace Regards.Portal.Data.Migrations.Sqlite
 
             migrationBuilder.DropTable(
                 name: "OrderFiles");
+
+            migrationBuilder.DropTable(
+                name: "PortalSettings");
+
+            migrationBuilder.DropTable(
+                name: "UiModuleSettings");
 
             migrationBuilder.DropTable(
                 name: "UserAccessGroups");

@@ -11,7 +11,7 @@ using Regards.Portal.Data;
 namespace Regards.Portal.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDbContext))]
-    [Migration("20261124034006_Initial")]
+    [Migration("20261124035000_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -163,6 +163,95 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Regards.Portal.Admin.PortalSettings", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ApplicationSubOrderDurationHours")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DefaultMaxConcurrentDownloads")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DefaultMaxDownloads")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxExpirationHours")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("ReminderDelayHours")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SubOrderDurationHours")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("PortalSettings");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Admin.UiModuleSettings", b =>
+                {
+                    b.Property<string>("ModuleId")
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CartVisibility")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("DisplayCartLink")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("DisplayDatasets")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DisplayMode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Icon")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsHomePage")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TitleEn")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TitleFr")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ModuleId");
+
+                    b.ToTable("UiModuleSettings");
                 });
 
             modelBuilder.Entity("Regards.Portal.Basket.Basket", b =>

@@ -165,6 +165,46 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 });
 
             migrationBuilder.CreateTable(
+                name: "PortalSettings",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "int", nullable: false),
+                    SubOrderDurationHours = table.Column<int>(type: "int", nullable: false),
+                    ApplicationSubOrderDurationHours = table.Column<int>(type: "int", nullable: false),
+                    MaxExpirationHours = table.Column<int>(type: "int", nullable: false),
+                    ReminderDelayHours = table.Column<int>(type: "int", nullable: false),
+                    DefaultMaxDownloads = table.Column<int>(type: "int", nullable: false),
+                    DefaultMaxConcurrentDownloads = table.Column<int>(type: "int", nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PortalSettings", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "UiModuleSettings",
+                columns: table => new
+                {
+                    ModuleId = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: false),
+                    Active = table.Column<bool>(type: "bit", nullable: false),
+                    Description = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: false),
+                    TitleEn = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
+                    TitleFr = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
+                    DisplayMode = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
+                    IsHomePage = table.Column<bool>(type: "bit", nullable: false),
+                    Icon = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: false),
+                    DisplayDatasets = table.Column<bool>(type: "bit", nullable: false),
+                    DisplayCartLink = table.Column<bool>(type: "bit", nullable: false),
+                    CartVisibility = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
+                    Version = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_UiModuleSettings", x => x.ModuleId);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "UserAccessGroups",
                 columns: table => new
                 {
@@ -652,6 +692,12 @@ namespace Regards.Portal.Data.Migrations.SqlServer
 
             migrationBuilder.DropTable(
                 name: "OrderFiles");
+
+            migrationBuilder.DropTable(
+                name: "PortalSettings");
+
+            migrationBuilder.DropTable(
+                name: "UiModuleSettings");
 
             migrationBuilder.DropTable(
                 name: "UserAccessGroups");

@@ -12,7 +12,7 @@ using Regards.Portal.Data;
 namespace Regards.Portal.Data.Migrations.SqlServer
 {
     [DbContext(typeof(SqlServerPortalDbContext))]
-    [Migration("20261124034010_Initial")]
+    [Migration("20261124035006_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -175,6 +175,95 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.HasKey("UserId", "LoginProvider", "Name");
 
                     b.ToTable("AspNetUserTokens", (string)null);
+                });
+
+            modelBuilder.Entity("Regards.Portal.Admin.PortalSettings", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("int");
+
+                    b.Property<int>("ApplicationSubOrderDurationHours")
+                        .HasColumnType("int");
+
+                    b.Property<int>("DefaultMaxConcurrentDownloads")
+                        .HasColumnType("int");
+
+                    b.Property<int>("DefaultMaxDownloads")
+                        .HasColumnType("int");
+
+                    b.Property<int>("MaxExpirationHours")
+                        .HasColumnType("int");
+
+                    b.Property<int>("ReminderDelayHours")
+                        .HasColumnType("int");
+
+                    b.Property<int>("SubOrderDurationHours")
+                        .HasColumnType("int");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("PortalSettings");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Admin.UiModuleSettings", b =>
+                {
+                    b.Property<string>("ModuleId")
+                        .HasMaxLength(50)
+                        .HasColumnType("nvarchar(50)");
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("bit");
+
+                    b.Property<string>("CartVisibility")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.Property<bool>("DisplayCartLink")
+                        .HasColumnType("bit");
+
+                    b.Property<bool>("DisplayDatasets")
+                        .HasColumnType("bit");
+
+                    b.Property<string>("DisplayMode")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
+                    b.Property<string>("Icon")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("nvarchar(50)");
+
+                    b.Property<bool>("IsHomePage")
+                        .HasColumnType("bit");
+
+                    b.Property<string>("TitleEn")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<string>("TitleFr")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("ModuleId");
+
+                    b.ToTable("UiModuleSettings");
                 });
 
             modelBuilder.Entity("Regards.Portal.Basket.Basket", b =>

@@ -1,0 +1,11 @@
+namespace Regards.Portal.Admin;
+
+public static class AdminFeature
+{
+    public static IServiceCollection AddAdmin(this IServiceCollection services)
+    {
+        services.AddSingleton<UiModuleService>();
+        services.AddSingleton<PortalSettingsService>();
+        return services;
+    }
+}
