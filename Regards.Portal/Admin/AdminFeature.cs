@@ -6,6 +6,7 @@ public static class AdminFeature
     {
         services.AddSingleton<UiModuleService>();
         services.AddSingleton<PortalSettingsService>();
+        services.AddSingleton<AdminDashboardService>();
         return services;
     }
 }

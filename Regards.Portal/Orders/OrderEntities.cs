@@ -136,5 +136,8 @@ public class OrderFile : IVersioned
     public required string Location { get; set; }
     public OrderFileState State { get; set; }
     public string? DownloadError { get; set; }
+
+    /// <summary>When the file was last downloaded completely (dashboard volumes).</summary>
+    public DateTime? DownloadedAt { get; set; }
     public long Version { get; set; }
 }

@@ -504,6 +504,7 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     Location = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
                     State = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
                     DownloadError = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    DownloadedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
                     Version = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>

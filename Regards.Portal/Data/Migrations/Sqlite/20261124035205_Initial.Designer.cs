@@ -11,7 +11,7 @@ using Regards.Portal.Data;
 namespace Regards.Portal.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDbContext))]
-    [Migration("20261124035000_Initial")]
+    [Migration("20261124035205_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -771,6 +771,9 @@ namespace Regards.Portal.Data.Migrations.Sqlite
 
                     b.Property<string>("DownloadError")
                         .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DownloadedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Location")

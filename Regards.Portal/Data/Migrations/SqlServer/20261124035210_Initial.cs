@@ -504,6 +504,7 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     Location = table.Column<string>(type: "nvarchar(1000)", maxLength: 1000, nullable: false),
                     State = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
                     DownloadError = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: true),
+                    DownloadedAt = table.Column<DateTime>(type: "datetime2", nullable: true),
                     Version = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>

@@ -12,7 +12,7 @@ using Regards.Portal.Data;
 namespace Regards.Portal.Data.Migrations.SqlServer
 {
     [DbContext(typeof(SqlServerPortalDbContext))]
-    [Migration("20261124035006_Initial")]
+    [Migration("20261124035210_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -799,6 +799,9 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.Property<string>("DownloadError")
                         .HasMaxLength(500)
                         .HasColumnType("nvarchar(500)");
+
+                    b.Property<DateTime?>("DownloadedAt")
+                        .HasColumnType("datetime2");
 
                     b.Property<string>("Location")
                         .IsRequired()
