@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Regards.Portal.Tests.Infrastructure;
+
+/// <summary>
+/// The real app as a child process on 127.0.0.1 (for tests that kill it with SIGKILL and start it again on the
+/// same data folder). Uses the Regards.Portal.dll built next to the tests.
+/// </summary>
+public sealed partial class PortalProcess : IAsyncDisposable
+{
+    private readonly Process process;
+    private readonly TaskCompletionSource<Uri> listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<string> output = [];
+
+    private PortalProcess(Process process) => this.process = process;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public IReadOnlyList<string> Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToList();
+            }
+        }
+    }
+
+    public static async Task<PortalProcess> StartAsync(string dataPath, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
+    {
+        var appDll = Path.Combine(AppContext.BaseDirectory, "Regards.Portal.dll");
+        var start = new ProcessStartInfo("dotnet", [appDll, "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["Database__DataPath"] = dataPath;
+        start.Environment["Seed__DemoObjectsPerDataset"] = "20";
+        start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key.Replace(":", "__")] = value;
+        }
+
+        var child = new PortalProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start"));
+        child.process.OutputDataReceived += (_, e) => child.OnLine(e.Data);
+        child.process.ErrorDataReceived += (_, e) => child.OnLine(e.Data);
+        child.process.BeginOutputReadLine();
+        child.process.BeginErrorReadLine();
+
+        var started = await Task.WhenAny(child.listening.Task, Task.Delay(timeout ?? TimeSpan.FromSeconds(60)));
+        if (started != child.listening.Task)
+        {
+            await child.KillAsync();
+            throw new TimeoutException("The portal did not start listening:\n" + string.Join('\n', child.Output.TakeLast(40)));
+        }
+        child.BaseAddress = await child.listening.Task;
+        return child;
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (output)
+        {
+            output.Add(line);
+        }
+        var match = ListeningRegex().Match(line);
+        if (match.Success)
+        {
+            listening.TrySetResult(new Uri(match.Groups[1].Value));
+        }
+    }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
+
+    /// <summary>SIGKILL: no graceful stop, no hosted-service shutdown, leases left behind.</summary>
+    public async Task KillAsync()
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        process.Dispose();
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    private static partial Regex ListeningRegex();
+}
