@@ -5,6 +5,7 @@ public static class CatalogFeature
     public static IServiceCollection AddCatalog(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<CatalogAccess>();
+        services.AddSingleton<CatalogGenerator>();
         return services;
     }
 

@@ -1,0 +1,211 @@
+using System.Buffers;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Catalog;
+
+namespace Regards.Portal.Storage;
+
+/// <summary>
+/// Storage on local (or mounted shared) disk. Online files are read in place; Nearline files stand for tape:
+/// a restore copies them into <c>cache/&lt;orderId&gt;/</c> after a simulated latency, and may fail.
+/// </summary>
+public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<LocalDiskStorage> logger) : IFileStorage
+{
+    private const int CopyBufferSize = 128 * 1024;
+    private readonly StorageOptions settings = options.Value;
+
+    public async Task<IReadOnlyList<StagingOutcome>> StageAsync(long orderId, IReadOnlyList<StorageFileRef> files, CancellationToken cancellationToken)
+    {
+        var outcomes = new StagingOutcome[files.Count];
+        var nearline = new List<int>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            var file = files[i];
+            outcomes[i] = file.Tier switch
+            {
+                StorageTier.Online => File.Exists(ArchivePath(file.Location)) ? StagingOutcome.Ok : new StagingOutcome(false, "The file is missing from storage."),
+                StorageTier.External => StagingOutcome.Ok,
+                _ => StagingOutcome.Ok,
+            };
+            if (file.Tier == StorageTier.Nearline)
+            {
+                nearline.Add(i);
+            }
+        }
+        if (nearline.Count == 0)
+        {
+            return outcomes;
+        }
+
+        // One tape request for the batch: fixed latency plus a per-gigabyte share.
+        var bytes = nearline.Sum(i => files[i].Size);
+        var latency = settings.NearlineLatencyPerRequest + settings.NearlineLatencyPerGigabyte * (bytes / (double)(1L << 30));
+        await Task.Delay(latency, cancellationToken);
+
+        foreach (var i in nearline)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            outcomes[i] = await RestoreAsync(orderId, files[i], cancellationToken);
+        }
+        return outcomes;
+    }
+
+    private async Task<StagingOutcome> RestoreAsync(long orderId, StorageFileRef file, CancellationToken cancellationToken)
+    {
+        if (Fails(file))
+        {
+            return new StagingOutcome(false, "The nearline storage could not restore the file.");
+        }
+        var source = ArchivePath(file.Location);
+        if (!File.Exists(source))
+        {
+            return new StagingOutcome(false, "The file is missing from storage.");
+        }
+        var target = CachePath(orderId, file.Location);
+        if (File.Exists(target) && new FileInfo(target).Length == new FileInfo(source).Length)
+        {
+            return StagingOutcome.Ok;
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        // Copy to a temporary name, then rename: a cancelled or crashed restore never leaves a half file readable.
+        var partial = target + ".partial";
+        try
+        {
+            await using (var input = OpenFile(source))
+            await using (var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous))
+            {
+                var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+                try
+                {
+                    int read;
+                    while ((read = await input.ReadAsync(buffer, cancellationToken)) > 0)
+                    {
+                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+            }
+            File.Move(partial, target, overwrite: true);
+            return StagingOutcome.Ok;
+        }
+        catch
+        {
+            TryDelete(partial);
+            throw;
+        }
+    }
+
+    public bool IsReadable(long orderId, StorageFileRef file) => file.Tier switch
+    {
+        StorageTier.Online => File.Exists(ArchivePath(file.Location)),
+        StorageTier.Nearline => File.Exists(CachePath(orderId, file.Location)),
+        _ => false,
+    };
+
+    public Stream OpenRead(long orderId, StorageFileRef file)
+    {
+        var path = file.Tier switch
+        {
+            StorageTier.Online => OutputOrArchivePath(orderId, file.Location),
+            StorageTier.Nearline => CachePath(orderId, file.Location),
+            _ => throw new FileNotFoundException("External files are not served by the portal."),
+        };
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException("The file is not available in storage.", Path.GetFileName(path));
+        }
+        return OpenFile(path);
+    }
+
+    public Stream CreateOrderOutput(long orderId, string relativeName, out string location)
+    {
+        var safeName = Path.GetFileName(relativeName);
+        if (string.IsNullOrWhiteSpace(safeName))
+        {
+            throw new ArgumentException("An output needs a file name.", nameof(relativeName));
+        }
+        location = $"{OutputPrefix}{orderId}/{Guid.NewGuid():N}/{safeName}";
+        var path = OutputOrArchivePath(orderId, location);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous);
+    }
+
+    public Task ReleaseOrderAsync(long orderId, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(CacheRoot, orderId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+            logger.LogInformation("Released the cache of order {OrderId}", orderId);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Processing outputs live in the order's cache, addressed as Online files with this prefix.</summary>
+    private const string OutputPrefix = "order-output:";
+
+    private string CacheRoot => Path.GetFullPath(settings.CachePath);
+
+    private string ArchivePath(string location) => SafeCombine(Path.GetFullPath(settings.Root), location);
+
+    private string CachePath(long orderId, string location) =>
+        SafeCombine(Path.Combine(CacheRoot, orderId.ToString(System.Globalization.CultureInfo.InvariantCulture)), location);
+
+    private string OutputOrArchivePath(long orderId, string location)
+    {
+        if (!location.StartsWith(OutputPrefix, StringComparison.Ordinal))
+        {
+            return ArchivePath(location);
+        }
+        var rest = location[OutputPrefix.Length..];
+        var slash = rest.IndexOf('/');
+        if (slash < 0 || rest[..slash] != orderId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            throw new FileNotFoundException("That output does not belong to this order.");
+        }
+        return CachePath(orderId, "outputs/" + rest[(slash + 1)..]);
+    }
+
+    /// <summary>Locations are relative paths from the catalog; anything that would leave the root is refused.</summary>
+    internal static string SafeCombine(string root, string relative)
+    {
+        if (string.IsNullOrWhiteSpace(relative) || Path.IsPathRooted(relative) || relative.Contains('\0'))
+        {
+            throw new UnauthorizedAccessException("Invalid storage location.");
+        }
+        var full = Path.GetFullPath(Path.Combine(root, relative));
+        var rootWithSeparator = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
+        if (!full.StartsWith(rootWithSeparator, StringComparison.Ordinal))
+        {
+            throw new UnauthorizedAccessException("Invalid storage location.");
+        }
+        return full;
+    }
+
+    private bool Fails(StorageFileRef file)
+    {
+        if (settings.NearlineFailureRate <= 0)
+        {
+            return false;
+        }
+        // Deterministic per file, so a retry of the same file behaves the same in a demo.
+        var hash = (uint)StringComparer.Ordinal.GetHashCode(file.Location) % 10_000;
+        return hash < settings.NearlineFailureRate * 10_000;
+    }
+
+    private static FileStream OpenFile(string path) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
