@@ -4,11 +4,11 @@ public static class BasketFeature
 {
     public static IServiceCollection AddBasket(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<BasketOptions>().Bind(configuration.GetSection(BasketOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<BasketChangeNotifier>();
+        services.AddSingleton<BasketService>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapBasketApi(this IEndpointRouteBuilder endpoints)
-    {
-        return endpoints;
-    }
+    public static IEndpointRouteBuilder MapBasketApi(this IEndpointRouteBuilder endpoints) => endpoints.MapBasketEndpoints();
 }

@@ -24,6 +24,19 @@ public enum DataType
     [JsonStringEnumMemberName("QUICKLOOK_HD")] QuicklookHd,
 }
 
+public static class DataTypeNames
+{
+    /// <summary>The REGARDS name of a data type, as the API writes it.</summary>
+    public static string ApiName(this DataType type) => type switch
+    {
+        DataType.RawData => "RAWDATA",
+        DataType.QuicklookSd => "QUICKLOOK_SD",
+        DataType.QuicklookMd => "QUICKLOOK_MD",
+        DataType.QuicklookHd => "QUICKLOOK_HD",
+        _ => type.ToString(),
+    };
+}
+
 /// <summary>A collection in the catalog, e.g. "SWOT L2 ocean heights".</summary>
 public class Dataset
 {

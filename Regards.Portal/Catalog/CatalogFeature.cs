@@ -6,11 +6,9 @@ public static class CatalogFeature
     {
         services.AddSingleton<CatalogAccess>();
         services.AddSingleton<CatalogGenerator>();
+        services.AddSingleton<CatalogService>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder endpoints)
-    {
-        return endpoints;
-    }
+    public static IEndpointRouteBuilder MapCatalogApi(this IEndpointRouteBuilder endpoints) => endpoints.MapCatalogEndpoints();
 }

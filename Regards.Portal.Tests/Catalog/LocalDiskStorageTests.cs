@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Catalog;
+using Regards.Portal.Storage;
+
+namespace Regards.Portal.Tests.Catalog;
+
+public sealed class LocalDiskStorageTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "regards-tests", "storage-" + Guid.NewGuid().ToString("N"));
+
+    private LocalDiskStorage Create(TimeSpan latency, double failureRate = 0) => new(Options.Create(new StorageOptions
+    {
+        Root = Path.Combine(root, "archive"),
+        CachePath = Path.Combine(root, "cache"),
+        NearlineLatencyPerRequest = latency,
+        NearlineLatencyPerGigabyte = TimeSpan.Zero,
+        NearlineFailureRate = failureRate,
+    }), NullLogger<LocalDiskStorage>.Instance);
+
+    private StorageFileRef Write(string location, int size, StorageTier tier)
+    {
+        var path = Path.Combine(root, "archive", location);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var bytes = new byte[size];
+        new Random(size).NextBytes(bytes);
+        File.WriteAllBytes(path, bytes);
+        return new StorageFileRef(tier, location, size, null);
+    }
+
+    [Fact]
+    public async Task Online_files_are_readable_at_once_and_nearline_files_only_after_a_restore_with_latency()
+    {
+        var storage = Create(TimeSpan.FromMilliseconds(300));
+        var online = Write("a/online.bin", 1000, StorageTier.Online);
+        var nearline = Write("b/tape.bin", 200_000, StorageTier.Nearline);
+
+        Assert.True(storage.IsReadable(1, online));
+        Assert.False(storage.IsReadable(1, nearline));
+        Assert.Throws<FileNotFoundException>(() => storage.OpenRead(1, nearline));
+
+        var watch = Stopwatch.StartNew();
+        var outcomes = await storage.StageAsync(1, [online, nearline], CancellationToken.None);
+        Assert.True(watch.Elapsed >= TimeSpan.FromMilliseconds(280));
+        Assert.All(outcomes, o => Assert.True(o.Success));
+        Assert.True(storage.IsReadable(1, nearline));
+        Assert.False(storage.IsReadable(2, nearline)); // the cache is per order
+
+        await using var restored = storage.OpenRead(1, nearline);
+        using var copy = new MemoryStream();
+        await restored.CopyToAsync(copy);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, "archive", "b/tape.bin")), copy.ToArray());
+    }
+
+    [Fact]
+    public async Task A_failure_rate_of_one_fails_every_restore_and_missing_files_fail_with_a_message()
+    {
+        var storage = Create(TimeSpan.Zero, failureRate: 1);
+        var nearline = Write("c/tape.bin", 10, StorageTier.Nearline);
+        var missing = new StorageFileRef(StorageTier.Online, "c/missing.bin", 10, null);
+        var outcomes = await storage.StageAsync(3, [nearline, missing], CancellationToken.None);
+        Assert.False(outcomes[0].Success);
+        Assert.False(outcomes[1].Success);
+        Assert.Contains("missing", outcomes[1].Error);
+        Assert.False(storage.IsReadable(3, nearline));
+    }
+
+    [Fact]
+    public async Task Cancelling_a_restore_stops_promptly_and_leaves_nothing_readable()
+    {
+        var storage = Create(TimeSpan.FromSeconds(30));
+        var nearline = Write("d/tape.bin", 10, StorageTier.Nearline);
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var watch = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => storage.StageAsync(4, [nearline], cancel.Token));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
+        Assert.False(storage.IsReadable(4, nearline));
+    }
+
+    [Theory]
+    [InlineData("../outside.bin")]
+    [InlineData("a/../../outside.bin")]
+    [InlineData("/etc/passwd")]
+    public void Locations_that_leave_the_storage_root_are_refused(string location)
+    {
+        var storage = Create(TimeSpan.Zero);
+        Assert.Throws<UnauthorizedAccessException>(() => storage.OpenRead(1, new StorageFileRef(StorageTier.Online, location, 1, null)));
+    }
+
+    [Fact]
+    public async Task Releasing_an_order_deletes_its_cache_and_outputs_only()
+    {
+        var storage = Create(TimeSpan.Zero);
+        var nearline = Write("e/tape.bin", 10, StorageTier.Nearline);
+        await storage.StageAsync(5, [nearline], CancellationToken.None);
+        await storage.StageAsync(6, [nearline], CancellationToken.None);
+        await using (var output = storage.CreateOrderOutput(5, "result.txt", out var location))
+        {
+            output.Write("hello"u8);
+            Assert.StartsWith("order-output:5/", location);
+        }
+
+        await storage.ReleaseOrderAsync(5, CancellationToken.None);
+        Assert.False(storage.IsReadable(5, nearline));
+        Assert.True(storage.IsReadable(6, nearline));
+        Assert.False(Directory.Exists(Path.Combine(root, "cache", "5")));
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(root, recursive: true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Regards.Portal.Identity;
+using Regards.Portal.Infrastructure;
+
+namespace Regards.Portal.Basket;
+
+public static class BasketEndpoints
+{
+    /// <summary>An upload of 1 000 provider ids is a few tens of KB; anything far bigger is refused before reading.</summary>
+    private const long MaxUploadBytes = 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapBasketEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapGroup("/api/order/basket").WithTags("Basket").RequireAuthorization();
+        group.MapGet("", Get);
+        group.MapPost("/selection", AddSelection);
+        group.MapPost("/selection/upload", Upload).DisableAntiforgery();
+        group.MapDelete("/dataset/{dsSelId:long}", RemoveDatasetSelection);
+        group.MapDelete("/dataset/{dsSelId:long}/{itemsSelectionDate}", RemoveItemSelection);
+        group.MapPut("/dataset/{dsSelId:long}/updateFileFilters", UpdateFileFilters);
+        group.MapPut("/dataset/{dsSelId:long}/updateProcessing", UpdateProcessing);
+        group.MapDelete("", Clear);
+        return endpoints;
+    }
+
+    private static Results<Ok<BasketDto>, NoContent> OkOrNoContent(BasketDto? basket) =>
+        basket is null ? TypedResults.NoContent() : TypedResults.Ok(basket);
+
+    private static async Task<Results<Ok<BasketDto>, NoContent>> Get(ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken) =>
+        OkOrNoContent(await baskets.GetAsync(Caller.Require(user), cancellationToken));
+
+    private static async Task<Results<Ok<BasketDto>, NoContent>> AddSelection(SelectionRequestBody body, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken) =>
+        OkOrNoContent(await baskets.AddSelectionAsync(Caller.Require(user), body.ToRequest(), cancellationToken));
+
+    private static async Task<Results<Ok<BasketDto>, NoContent>> Upload(IFormFile file, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    {
+        if (file.Length > MaxUploadBytes)
+        {
+            throw new PortalException(StatusCodes.Status413PayloadTooLarge, "TOO_MANY_LINES", "The list is too large.");
+        }
+        await using var stream = file.OpenReadStream();
+        return OkOrNoContent(await baskets.AddProviderIdsAsync(Caller.Require(user), stream, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<BasketDto>, NoContent>> RemoveDatasetSelection(long dsSelId, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(user);
+        if (await baskets.GetAsync(caller, cancellationToken) is null)
+        {
+            return TypedResults.NoContent();
+        }
+        return OkOrNoContent(await baskets.RemoveDatasetSelectionAsync(caller, dsSelId, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<BasketDto>, NoContent>> RemoveItemSelection(long dsSelId, string itemsSelectionDate, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    {
+        if (!DateTime.TryParse(itemsSelectionDate, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var date))
+        {
+            throw PortalException.BadRequest("BAD_DATE", "itemsSelectionDate must be an ISO-8601 date.");
+        }
+        return OkOrNoContent(await baskets.RemoveItemSelectionAsync(Caller.Require(user), dsSelId, date, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<BasketDto>, NoContent>> UpdateFileFilters(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    {
+        // The body is optional: empty means "remove the filters".
+        var filter = request.ContentLength is null or 0 ? null : await ReadJsonAsync<FileFilter>(request, cancellationToken);
+        return OkOrNoContent(await baskets.UpdateFileFiltersAsync(Caller.Require(user), dsSelId, filter, cancellationToken));
+    }
+
+    private static async Task<Results<Ok<BasketDto>, NoContent>> UpdateProcessing(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets,
+        [FromServices] IEnumerable<IProcessingChoiceValidator> validators, CancellationToken cancellationToken)
+    {
+        var caller = Caller.Require(user);
+        var choice = request.ContentLength is null or 0 ? null : await ReadJsonAsync<ProcessingChoice>(request, cancellationToken);
+        var validator = validators.LastOrDefault();
+        return OkOrNoContent(await baskets.UpdateProcessingAsync(caller, dsSelId, choice, (c, selection) =>
+            validator?.ValidateAsync(caller, c, selection, cancellationToken)
+                ?? throw new PortalException(StatusCodes.Status404NotFound, "UNKNOWN_PROCESSING", $"Processing '{c.ProcessBusinessId}' does not exist."),
+            cancellationToken));
+    }
+
+    private static async Task<Results<NoContent, NotFound>> Clear(ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    {
+        await baskets.ClearAsync(Caller.Require(user), cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<T> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(cancellationToken) ?? throw PortalException.BadRequest("BAD_REQUEST", "The body is empty.");
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            throw PortalException.BadRequest("BAD_REQUEST", "The body is not valid JSON for this request.");
+        }
+    }
+}

@@ -1,0 +1,328 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Catalog;
+using Regards.Portal.Data;
+using Regards.Portal.Identity;
+using Regards.Portal.Infrastructure;
+
+namespace Regards.Portal.Basket;
+
+public sealed class BasketOptions
+{
+    public const string Section = "Basket";
+
+    [System.ComponentModel.DataAnnotations.Range(1, int.MaxValue)]
+    public int MaxObjects { get; set; } = 1_000_000;
+
+    [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
+    public int MaxUploadLines { get; set; } = 1_000;
+}
+
+/// <summary>Raised after every change of a user's cart (key: owner e-mail).</summary>
+public sealed class BasketChangeNotifier(ILogger<BasketChangeNotifier> logger) : KeyedNotifier<string, BasketDto?>(logger);
+
+/// <summary>
+/// The cart rules of orders.md §2. Every selection is resolved on the server with the caller's rights; the
+/// counts of a dataset selection are recomputed from the union of its requests, so an object added twice
+/// counts once. The current cart of a user is the one not yet attached to an order.
+/// </summary>
+public sealed class BasketService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    CatalogAccess access,
+    BasketChangeNotifier notifier,
+    IOptions<BasketOptions> options,
+    TimeProvider time,
+    ILogger<BasketService> logger)
+{
+    private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(200);
+
+    // One writer per cart at a time in this instance (two quick clicks must not create two carts).
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> locks = new(StringComparer.OrdinalIgnoreCase);
+
+    public async Task<BasketDto?> GetAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var basket = await LoadCurrentAsync(db, caller.Email, cancellationToken);
+        return basket is null ? null : ToDto(basket);
+    }
+
+    /// <summary>Adds what the request selects; null when nothing orderable matched (nothing written).</summary>
+    public async Task<BasketDto?> AddSelectionAsync(Caller caller, SelectionRequest request, CancellationToken cancellationToken = default)
+    {
+        if (request.From is { } from && request.To is { } to && from > to)
+        {
+            throw PortalException.BadRequest("BAD_DATE_RANGE", "from must be before to.");
+        }
+        var orderable = await access.GetOrderableDatasetIdsAsync(caller, cancellationToken);
+        if (request.DatasetId is { } datasetId && !orderable.Contains(datasetId))
+        {
+            await using var check = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var visible = await access.GetVisibleDatasetIdsAsync(caller, cancellationToken);
+            if (!visible.Contains(datasetId) || !await check.Datasets.AnyAsync(d => d.Id == datasetId, cancellationToken))
+            {
+                throw PortalException.NotFound($"Dataset '{datasetId}'");
+            }
+            throw PortalException.Forbidden("You have no access to the data of this dataset (metadata only).");
+        }
+
+        var gate = locks.GetOrAdd(caller.Email, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var perDataset = await db.DataObjects.Matching(request, orderable).Orderable()
+                .GroupBy(o => o.DatasetId)
+                .Select(g => new { DatasetId = g.Key, Objects = g.Count(), Label = g.Max(o => o.Dataset!.Label) })
+                .ToListAsync(cancellationToken);
+            if (perDataset.Count == 0)
+            {
+                return null;
+            }
+
+            var basket = await LoadCurrentAsync(db, caller.Email, cancellationToken);
+            var current = basket?.DatasetSelections.Sum(d => d.ObjectsCount) ?? 0;
+            if (current + perDataset.Sum(d => d.Objects) > options.Value.MaxObjects)
+            {
+                throw PortalException.Conflict("CART_LIMIT", $"A cart holds at most {options.Value.MaxObjects:N0} objects.");
+            }
+            if (basket is null)
+            {
+                basket = new Basket { Owner = caller.Email };
+                db.Baskets.Add(basket);
+            }
+
+            var now = time.GetUtcNow().UtcDateTime;
+            foreach (var ds in perDataset)
+            {
+                var selection = basket.DatasetSelections.FirstOrDefault(s => s.DatasetId == ds.DatasetId);
+                if (selection is null)
+                {
+                    selection = new BasketDatasetSelection { DatasetId = ds.DatasetId, DatasetLabel = ds.Label ?? ds.DatasetId };
+                    basket.DatasetSelections.Add(selection);
+                }
+                var itemRequest = request with { DatasetId = ds.DatasetId };
+                var files = await FileStatsAsync(db, [itemRequest], ds.DatasetId, selection.FileFilter, cancellationToken);
+                // Dates identify item selections: strictly increasing within a dataset selection.
+                var last = selection.ItemSelections.Count == 0 ? DateTime.MinValue : selection.ItemSelections.Max(i => i.Date);
+                var date = now > last ? now : last.AddMilliseconds(1);
+                selection.ItemSelections.Add(new BasketItemSelection
+                {
+                    Date = date, Request = itemRequest, ObjectsCount = ds.Objects, FilesCount = files.Count, FilesSize = files.Size,
+                });
+                await RecomputeAsync(db, selection, cancellationToken);
+            }
+            await db.SaveChangesAsync(cancellationToken);
+            logger.LogInformation("Cart of {Owner}: added {Objects} objects", caller.Email, perDataset.Sum(d => d.Objects));
+            return Publish(caller.Email, ToDto(basket));
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Adds the objects whose provider ids are listed (one per line). Null when none is orderable.</summary>
+    public async Task<BasketDto?> AddProviderIdsAsync(Caller caller, Stream lines, CancellationToken cancellationToken = default)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = new StreamReader(lines);
+        var count = 0;
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+            if (++count > options.Value.MaxUploadLines)
+            {
+                throw new PortalException(StatusCodes.Status413PayloadTooLarge, "TOO_MANY_LINES", $"A list holds at most {options.Value.MaxUploadLines:N0} provider ids.");
+            }
+            ids.Add(line.Trim());
+        }
+        if (ids.Count == 0)
+        {
+            return null;
+        }
+        var orderable = await access.GetOrderableDatasetIdsAsync(caller, cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var objectIds = await db.DataObjects.Where(o => ids.Contains(o.ProviderId) && orderable.Contains(o.DatasetId)).Select(o => o.Id).ToListAsync(cancellationToken);
+        return objectIds.Count == 0 ? null : await AddSelectionAsync(caller, new SelectionRequest { IncludeIds = objectIds }, cancellationToken);
+    }
+
+    public Task<BasketDto?> RemoveDatasetSelectionAsync(Caller caller, long datasetSelectionId, CancellationToken cancellationToken = default) =>
+        ChangeAsync(caller, async (db, basket) =>
+        {
+            var selection = basket.DatasetSelections.FirstOrDefault(s => s.Id == datasetSelectionId) ?? throw PortalException.NotFound("Dataset selection");
+            basket.DatasetSelections.Remove(selection);
+            db.BasketDatasetSelections.Remove(selection);
+            await Task.CompletedTask;
+        }, cancellationToken);
+
+    public Task<BasketDto?> RemoveItemSelectionAsync(Caller caller, long datasetSelectionId, DateTime date, CancellationToken cancellationToken = default) =>
+        ChangeAsync(caller, async (db, basket) =>
+        {
+            var selection = basket.DatasetSelections.FirstOrDefault(s => s.Id == datasetSelectionId) ?? throw PortalException.NotFound("Dataset selection");
+            var utc = date.ToUniversalTime();
+            // Dates travel as ISO text: match to the millisecond.
+            var item = selection.ItemSelections.FirstOrDefault(i => Math.Abs((i.Date - utc).TotalMilliseconds) < 1) ?? throw PortalException.NotFound("Items selection");
+            selection.ItemSelections.Remove(item);
+            db.BasketItemSelections.Remove(item);
+            if (selection.ItemSelections.Count == 0)
+            {
+                basket.DatasetSelections.Remove(selection);
+                db.BasketDatasetSelections.Remove(selection);
+            }
+            else
+            {
+                await RecomputeAsync(db, selection, cancellationToken);
+            }
+        }, cancellationToken);
+
+    public Task<BasketDto?> UpdateFileFiltersAsync(Caller caller, long datasetSelectionId, FileFilter? filter, CancellationToken cancellationToken = default)
+    {
+        if (filter?.FileNamePattern is { Length: > 0 } pattern)
+        {
+            try
+            {
+                _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
+            }
+            catch (ArgumentException)
+            {
+                throw PortalException.BadRequest("BAD_FILE_NAME_PATTERN", "The file name pattern is not a valid regular expression.");
+            }
+        }
+        if (filter?.FileTypes.Any(t => !SelectionQuery.OrderableTypes.Contains(t)) == true)
+        {
+            throw PortalException.BadRequest("BAD_FILE_TYPE", "Only raw data and quicklooks can be ordered.");
+        }
+        var normalized = filter is null || (filter.FileTypes.Count == 0 && string.IsNullOrWhiteSpace(filter.FileNamePattern)) ? null : filter;
+        return ChangeAsync(caller, async (db, basket) =>
+        {
+            var selection = basket.DatasetSelections.FirstOrDefault(s => s.Id == datasetSelectionId) ?? throw PortalException.NotFound("Dataset selection");
+            if (normalized is not null && selection.Processing is not null)
+            {
+                throw PortalException.BadRequest("PROCESSING_SET", "Remove the processing of this dataset before filtering its files.");
+            }
+            selection.FileFilter = normalized;
+            await RecomputeAsync(db, selection, cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>Sets or removes the processing of a dataset selection; <paramref name="validate"/> checks it against the processing catalogue.</summary>
+    public Task<BasketDto?> UpdateProcessingAsync(Caller caller, long datasetSelectionId, ProcessingChoice? processing, Func<ProcessingChoice, BasketDatasetSelection, Task> validate, CancellationToken cancellationToken = default) =>
+        ChangeAsync(caller, async (db, basket) =>
+        {
+            var selection = basket.DatasetSelections.FirstOrDefault(s => s.Id == datasetSelectionId) ?? throw PortalException.NotFound("Dataset selection");
+            if (processing is not null)
+            {
+                if (selection.FileFilter is not null)
+                {
+                    throw PortalException.BadRequest("FILE_FILTERS_SET", "Remove the file filters of this dataset before choosing a processing.");
+                }
+                await validate(processing, selection);
+            }
+            selection.Processing = processing;
+        }, cancellationToken);
+
+    public async Task ClearAsync(Caller caller, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var deleted = await db.Baskets.Where(b => b.Owner == caller.Email && b.OrderId == null).ExecuteDeleteAsync(cancellationToken);
+        if (deleted > 0)
+        {
+            Publish(caller.Email, null);
+        }
+    }
+
+    /// <summary>The objects of a dataset selection (or of one of its dated selections), paged, for the "added objects" dialog.</summary>
+    public async Task<PagedResult<DataObjectDto>> GetSelectionObjectsAsync(Caller caller, long datasetSelectionId, DateTime? itemDate, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        page.Validate();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var selection = await db.BasketDatasetSelections.AsNoTracking().Include(s => s.ItemSelections)
+            .FirstOrDefaultAsync(s => s.Id == datasetSelectionId && s.Basket!.Owner == caller.Email && s.Basket.OrderId == null, cancellationToken)
+            ?? throw PortalException.NotFound("Dataset selection");
+        var requests = selection.ItemSelections
+            .Where(i => itemDate is null || Math.Abs((i.Date - itemDate.Value.ToUniversalTime()).TotalMilliseconds) < 1)
+            .Select(i => i.Request).ToList();
+        var query = db.DataObjects.AsNoTracking().MatchingAny(requests, [selection.DatasetId]).Orderable().OrderBy(o => o.ProviderId);
+        var total = await query.LongCountAsync(cancellationToken);
+        var rows = await query.Skip(page.Skip).Take(page.Size)
+            .Select(o => new DataObjectDto(o.Id, o.ProviderId, o.Label, o.DatasetId, selection.DatasetLabel, o.AcquisitionDate, true, null,
+                o.Files.Where(f => SelectionQuery.OrderableTypes.Contains(f.DataType)).Select(f => new DataFileDto(f.Name, f.Size, f.DataType, f.MimeType, f.Tier, f.Checksum)).ToList()))
+            .ToListAsync(cancellationToken);
+        return PagedResult<DataObjectDto>.Of(rows, page, total);
+    }
+
+    /// <summary>The objects count of the caller's current cart (the app bar badge).</summary>
+    public async Task<int> CountObjectsAsync(string owner, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.BasketDatasetSelections.Where(s => s.Basket!.Owner == owner && s.Basket.OrderId == null).SumAsync(s => s.ObjectsCount, cancellationToken);
+    }
+
+    private async Task<BasketDto?> ChangeAsync(Caller caller, Func<PortalDbContext, Basket, Task> change, CancellationToken cancellationToken)
+    {
+        var gate = locks.GetOrAdd(caller.Email, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var basket = await LoadCurrentAsync(db, caller.Email, cancellationToken) ?? throw PortalException.NotFound("Cart");
+            await change(db, basket);
+            await db.SaveChangesAsync(cancellationToken);
+            return Publish(caller.Email, ToDto(basket));
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private BasketDto? Publish(string owner, BasketDto? basket)
+    {
+        notifier.Publish(owner, basket);
+        return basket;
+    }
+
+    private static Task<Basket?> LoadCurrentAsync(PortalDbContext db, string owner, CancellationToken cancellationToken) =>
+        db.Baskets.Include(b => b.DatasetSelections).ThenInclude(s => s.ItemSelections)
+            .AsSplitQuery()
+            .FirstOrDefaultAsync(b => b.Owner == owner && b.OrderId == null, cancellationToken);
+
+    /// <summary>Dataset-level counts from the union of the dated selections: overlapping objects count once.</summary>
+    private static async Task RecomputeAsync(PortalDbContext db, BasketDatasetSelection selection, CancellationToken cancellationToken)
+    {
+        var requests = selection.ItemSelections.Select(i => i.Request).ToList();
+        selection.ObjectsCount = await db.DataObjects.MatchingAny(requests, [selection.DatasetId]).Orderable().CountAsync(cancellationToken);
+        var files = await FileStatsAsync(db, requests, selection.DatasetId, selection.FileFilter, cancellationToken);
+        selection.FilesCount = files.Count;
+        selection.FilesSize = files.Size;
+    }
+
+    private static async Task<(int Count, long Size)> FileStatsAsync(PortalDbContext db, IReadOnlyList<SelectionRequest> requests, string datasetId, FileFilter? filter, CancellationToken cancellationToken)
+    {
+        var types = filter is { FileTypes.Count: > 0 } ? filter.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();
+        var objectIds = db.DataObjects.MatchingAny(requests, [datasetId]).Select(o => o.Id);
+        var stats = await db.DataFiles.Where(f => objectIds.Contains(f.DataObjectId) && types.Contains(f.DataType))
+            .GroupBy(_ => 1)
+            .Select(g => new { Count = g.Count(), Size = g.Sum(f => f.Size ?? 0) })
+            .FirstOrDefaultAsync(cancellationToken);
+        return stats is null ? (0, 0) : (stats.Count, stats.Size);
+    }
+
+    public static BasketDto ToDto(Basket basket) => new(basket.Id, basket.Owner, basket.DatasetSelections.OrderBy(s => s.DatasetLabel).Select(s => new BasketDatasetSelectionDto(
+        s.Id, s.DatasetId, s.DatasetLabel, s.ObjectsCount, s.FilesCount, s.FilesSize,
+        Describe(s.FileFilter), s.Processing is null ? null : $"{s.Processing.ProcessBusinessId}({string.Join(", ", s.Processing.Parameters.Select(p => $"{p.Key}={p.Value}"))})",
+        s.FileFilter, s.Processing,
+        s.ItemSelections.OrderBy(i => i.Date).Select(i => new BasketItemSelectionDto(i.Date, i.ObjectsCount, i.FilesCount, i.FilesSize, i.Request)).ToList())).ToList());
+
+    private static string? Describe(FileFilter? filter) => filter is null ? null
+        : string.Join("; ", new[]
+        {
+            filter.FileTypes.Count > 0 ? "types: " + string.Join(", ", filter.FileTypes.Select(t => t.ApiName())) : null,
+            filter.FileNamePattern is { Length: > 0 } p ? "name: " + p : null,
+        }.Where(x => x is not null));
+}

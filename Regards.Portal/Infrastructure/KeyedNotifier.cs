@@ -1,0 +1,81 @@
+namespace Regards.Portal.Infrastructure;
+
+/// <summary>
+/// In-process publish/subscribe keyed by e.g. a user's e-mail: a page subscribes to its own key, publishers never
+/// wait for subscribers (each handler runs detached, its errors logged), and a subscription is removed on dispose.
+/// </summary>
+public class KeyedNotifier<TKey, TMessage>(ILogger logger) where TKey : notnull
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<TKey, List<Func<TMessage, Task>>> handlers = new();
+
+    public IDisposable Subscribe(TKey key, Func<TMessage, Task> handler)
+    {
+        lock (gate)
+        {
+            if (!handlers.TryGetValue(key, out var list))
+            {
+                handlers[key] = list = [];
+            }
+            list.Add(handler);
+        }
+        return new Subscription(this, key, handler);
+    }
+
+    public void Publish(TKey key, TMessage message)
+    {
+        Func<TMessage, Task>[] targets;
+        lock (gate)
+        {
+            targets = handlers.TryGetValue(key, out var list) ? list.ToArray() : [];
+        }
+        foreach (var handler in targets)
+        {
+            _ = RunAsync(handler, message);
+        }
+    }
+
+    public int SubscriberCount(TKey key)
+    {
+        lock (gate)
+        {
+            return handlers.TryGetValue(key, out var list) ? list.Count : 0;
+        }
+    }
+
+    private async Task RunAsync(Func<TMessage, Task> handler, TMessage message)
+    {
+        try
+        {
+            await handler(message);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "A change subscriber failed");
+        }
+    }
+
+    private void Unsubscribe(TKey key, Func<TMessage, Task> handler)
+    {
+        lock (gate)
+        {
+            if (handlers.TryGetValue(key, out var list) && list.Remove(handler) && list.Count == 0)
+            {
+                handlers.Remove(key);
+            }
+        }
+    }
+
+    private sealed class Subscription(KeyedNotifier<TKey, TMessage> owner, TKey key, Func<TMessage, Task> handler) : IDisposable
+    {
+        private int disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                owner.Unsubscribe(key, handler);
+            }
+        }
+    }
+}
