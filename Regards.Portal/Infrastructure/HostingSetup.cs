@@ -42,6 +42,23 @@ public static class HostingSetup
         }
     }
 
+    /// <summary>Serves the repository's <c>wwwroot-assets</c> (theme, icons, logo) under <c>/assets</c>: from the
+    /// source tree when running from it, else from the copy next to the binaries.</summary>
+    public static IApplicationBuilder UsePortalAssets(this WebApplication app)
+    {
+        var folder = new[]
+        {
+            Path.Combine(app.Environment.ContentRootPath, "..", "wwwroot-assets"),
+            Path.Combine(AppContext.BaseDirectory, "wwwroot-assets"),
+        }.Select(Path.GetFullPath).FirstOrDefault(Directory.Exists)
+            ?? throw new InvalidOperationException("The wwwroot-assets folder was not found.");
+        return app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new Microsoft.Extensions.FileProviders.PhysicalFileProvider(folder),
+            RequestPath = "/assets",
+        });
+    }
+
     public static IApplicationBuilder UsePortalLocalization(this IApplicationBuilder app) =>
         app.UseRequestLocalization(new RequestLocalizationOptions
         {
