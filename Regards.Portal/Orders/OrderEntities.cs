@@ -67,6 +67,12 @@ public class Order : IVersioned
     /// <summary>The cart this order was made from (kept for restart).</summary>
     public long? BasketId { get; set; }
 
+    /// <summary>When the asynchronous completion created the tasks and sub-orders (null while PENDING).</summary>
+    public DateTime? CompletionDate { get; set; }
+
+    /// <summary>The "expires tomorrow" e-mail was sent.</summary>
+    public bool ExpiryWarningSent { get; set; }
+
     /// <summary>Lease of the asynchronous completion job while the order is PENDING.</summary>
     public string? LeaseOwner { get; set; }
     public DateTime? LeaseExpiresAt { get; set; }
@@ -110,6 +116,9 @@ public class SubOrder : IVersioned
     public int Priority { get; set; }
     public DateTime QueuedAt { get; set; }
     public DateTime? StagingStartedAt { get; set; }
+
+    /// <summary>When its files became available (reminders count from here).</summary>
+    public DateTime? StagedAt { get; set; }
     public string? LeaseOwner { get; set; }
     public DateTime? LeaseExpiresAt { get; set; }
     public int Attempts { get; set; }

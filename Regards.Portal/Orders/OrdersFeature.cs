@@ -1,14 +1,28 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Regards.Portal.Notifications;
+
 namespace Regards.Portal.Orders;
 
 public static class OrdersFeature
 {
     public static IServiceCollection AddOrders(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddOptions<OrdersOptions>().Bind(configuration.GetSection(OrdersOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<EngineSignal>();
+        services.AddSingleton<OrderChangeNotifier>();
+        services.AddSingleton<OrderProgress>();
+        services.AddSingleton<IOrderFileEvents>(sp => sp.GetRequiredService<OrderProgress>());
+        services.AddSingleton<OrderCompletion>();
+        services.AddSingleton<OrderEngine>();
+        services.AddHostedService(sp => sp.GetRequiredService<OrderEngine>());
+        services.AddSingleton<OrderSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<OrderSweeper>());
+        services.AddSingleton<OrderService>();
+        services.AddSingleton<OrderCsvExporter>();
+        // The notifications feature registers the real mailer; until then the e-mails go to the log.
+        services.TryAddSingleton<IOrderMailer, LoggingOrderMailer>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder endpoints)
-    {
-        return endpoints;
-    }
+    public static IEndpointRouteBuilder MapOrdersApi(this IEndpointRouteBuilder endpoints) => endpoints.MapOrdersEndpoints();
 }

@@ -694,11 +694,17 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.Property<long?>("BasketId")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTime?>("CompletionDate")
+                        .HasColumnType("datetime2");
+
                     b.Property<DateTime>("CreationDate")
                         .HasColumnType("datetime2");
 
                     b.Property<DateTime?>("ExpirationDate")
                         .HasColumnType("datetime2");
+
+                    b.Property<bool>("ExpiryWarningSent")
+                        .HasColumnType("bit");
 
                     b.Property<int>("FilesCount")
                         .HasColumnType("int");
@@ -908,6 +914,9 @@ namespace Regards.Portal.Data.Migrations.SqlServer
 
                     b.Property<int>("Sequence")
                         .HasColumnType("int");
+
+                    b.Property<DateTime?>("StagedAt")
+                        .HasColumnType("datetime2");
 
                     b.Property<DateTime?>("StagingStartedAt")
                         .HasColumnType("datetime2");

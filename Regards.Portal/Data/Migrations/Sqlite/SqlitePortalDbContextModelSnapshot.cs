@@ -669,11 +669,17 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.Property<long?>("BasketId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("CompletionDate")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreationDate")
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("ExpirationDate")
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("ExpiryWarningSent")
+                        .HasColumnType("INTEGER");
 
                     b.Property<int>("FilesCount")
                         .HasColumnType("INTEGER");
@@ -879,6 +885,9 @@ namespace Regards.Portal.Data.Migrations.Sqlite
 
                     b.Property<int>("Sequence")
                         .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("StagedAt")
+                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("StagingStartedAt")
                         .HasColumnType("TEXT");

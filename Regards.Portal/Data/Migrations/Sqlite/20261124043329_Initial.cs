@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Regards.Portal.Data.Migrations.SqlServer
+namespace Regards.Portal.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Initial : Migration
@@ -15,8 +15,8 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "AccessGroups",
                 columns: table => new
                 {
-                    Name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    Description = table.Column<string>(type: "nvarchar(max)", nullable: false)
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -27,10 +27,10 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "AspNetRoles",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    Name = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
-                    NormalizedName = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "nvarchar(max)", nullable: true)
+                    Id = table.Column<string>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    NormalizedName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    ConcurrencyStamp = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -41,24 +41,24 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "AspNetUsers",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    MaxDownloads = table.Column<int>(type: "int", nullable: false),
-                    MaxConcurrentDownloads = table.Column<int>(type: "int", nullable: false),
-                    DownloadsCount = table.Column<int>(type: "int", nullable: false),
-                    UserName = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
-                    NormalizedUserName = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
-                    Email = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
-                    NormalizedEmail = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: true),
-                    EmailConfirmed = table.Column<bool>(type: "bit", nullable: false),
-                    PasswordHash = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    SecurityStamp = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    PhoneNumber = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    PhoneNumberConfirmed = table.Column<bool>(type: "bit", nullable: false),
-                    TwoFactorEnabled = table.Column<bool>(type: "bit", nullable: false),
-                    LockoutEnd = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
-                    LockoutEnabled = table.Column<bool>(type: "bit", nullable: false),
-                    AccessFailedCount = table.Column<int>(type: "int", nullable: false)
+                    Id = table.Column<string>(type: "TEXT", nullable: false),
+                    MaxDownloads = table.Column<int>(type: "INTEGER", nullable: false),
+                    MaxConcurrentDownloads = table.Column<int>(type: "INTEGER", nullable: false),
+                    DownloadsCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    UserName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    NormalizedUserName = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    Email = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    NormalizedEmail = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    EmailConfirmed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    PasswordHash = table.Column<string>(type: "TEXT", nullable: true),
+                    SecurityStamp = table.Column<string>(type: "TEXT", nullable: true),
+                    ConcurrencyStamp = table.Column<string>(type: "TEXT", nullable: true),
+                    PhoneNumber = table.Column<string>(type: "TEXT", nullable: true),
+                    PhoneNumberConfirmed = table.Column<bool>(type: "INTEGER", nullable: false),
+                    TwoFactorEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    LockoutEnd = table.Column<DateTimeOffset>(type: "TEXT", nullable: true),
+                    LockoutEnabled = table.Column<bool>(type: "INTEGER", nullable: false),
+                    AccessFailedCount = table.Column<int>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -69,10 +69,10 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "Baskets",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    Owner = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
-                    OrderId = table.Column<long>(type: "bigint", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Owner = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    OrderId = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -83,10 +83,10 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "DataProtectionKeys",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "int", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    FriendlyName = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    Xml = table.Column<string>(type: "nvarchar(max)", nullable: true)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    FriendlyName = table.Column<string>(type: "TEXT", nullable: true),
+                    Xml = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -97,9 +97,9 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "DatasetAccessRights",
                 columns: table => new
                 {
-                    GroupName = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    DatasetId = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    Level = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false)
+                    GroupName = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    DatasetId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Level = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -110,10 +110,10 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "Datasets",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    Label = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    Description = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: false),
-                    PublicAccess = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false)
+                    Id = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Label = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: false),
+                    PublicAccess = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -124,9 +124,9 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "JobLeases",
                 columns: table => new
                 {
-                    Name = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    Owner = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
-                    ExpiresAt = table.Column<DateTime>(type: "datetime2", nullable: false)
+                    Name = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Owner = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -137,27 +137,29 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "Orders",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    Owner = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
-                    Label = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: false),
-                    CreationDate = table.Column<DateTime>(type: "datetime2", nullable: false),
-                    Status = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    StatusDate = table.Column<DateTime>(type: "datetime2", nullable: false),
-                    ExpirationDate = table.Column<DateTime>(type: "datetime2", nullable: true),
-                    PercentCompleted = table.Column<int>(type: "int", nullable: false),
-                    FilesInErrorCount = table.Column<int>(type: "int", nullable: false),
-                    AvailableFilesCount = table.Column<int>(type: "int", nullable: false),
-                    WaitingForUser = table.Column<bool>(type: "bit", nullable: false),
-                    TotalSize = table.Column<long>(type: "bigint", nullable: false),
-                    ObjectsCount = table.Column<int>(type: "int", nullable: false),
-                    FilesCount = table.Column<int>(type: "int", nullable: false),
-                    Message = table.Column<string>(type: "nvarchar(255)", maxLength: 255, nullable: true),
-                    IsApplicationOrder = table.Column<bool>(type: "bit", nullable: false),
-                    BasketId = table.Column<long>(type: "bigint", nullable: true),
-                    LeaseOwner = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
-                    LeaseExpiresAt = table.Column<DateTime>(type: "datetime2", nullable: true),
-                    Version = table.Column<long>(type: "bigint", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Owner = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Label = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    CreationDate = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    StatusDate = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    ExpirationDate = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    PercentCompleted = table.Column<int>(type: "INTEGER", nullable: false),
+                    FilesInErrorCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    AvailableFilesCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    WaitingForUser = table.Column<bool>(type: "INTEGER", nullable: false),
+                    TotalSize = table.Column<long>(type: "INTEGER", nullable: false),
+                    ObjectsCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    FilesCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    Message = table.Column<string>(type: "TEXT", maxLength: 255, nullable: true),
+                    IsApplicationOrder = table.Column<bool>(type: "INTEGER", nullable: false),
+                    BasketId = table.Column<long>(type: "INTEGER", nullable: true),
+                    CompletionDate = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ExpiryWarningSent = table.Column<bool>(type: "INTEGER", nullable: false),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    LeaseExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -168,14 +170,14 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "PortalSettings",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "int", nullable: false),
-                    SubOrderDurationHours = table.Column<int>(type: "int", nullable: false),
-                    ApplicationSubOrderDurationHours = table.Column<int>(type: "int", nullable: false),
-                    MaxExpirationHours = table.Column<int>(type: "int", nullable: false),
-                    ReminderDelayHours = table.Column<int>(type: "int", nullable: false),
-                    DefaultMaxDownloads = table.Column<int>(type: "int", nullable: false),
-                    DefaultMaxConcurrentDownloads = table.Column<int>(type: "int", nullable: false),
-                    Version = table.Column<long>(type: "bigint", nullable: false)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    SubOrderDurationHours = table.Column<int>(type: "INTEGER", nullable: false),
+                    ApplicationSubOrderDurationHours = table.Column<int>(type: "INTEGER", nullable: false),
+                    MaxExpirationHours = table.Column<int>(type: "INTEGER", nullable: false),
+                    ReminderDelayHours = table.Column<int>(type: "INTEGER", nullable: false),
+                    DefaultMaxDownloads = table.Column<int>(type: "INTEGER", nullable: false),
+                    DefaultMaxConcurrentDownloads = table.Column<int>(type: "INTEGER", nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -186,18 +188,18 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "UiModuleSettings",
                 columns: table => new
                 {
-                    ModuleId = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: false),
-                    Active = table.Column<bool>(type: "bit", nullable: false),
-                    Description = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: false),
-                    TitleEn = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    TitleFr = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    DisplayMode = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    IsHomePage = table.Column<bool>(type: "bit", nullable: false),
-                    Icon = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: false),
-                    DisplayDatasets = table.Column<bool>(type: "bit", nullable: false),
-                    DisplayCartLink = table.Column<bool>(type: "bit", nullable: false),
-                    CartVisibility = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    Version = table.Column<long>(type: "bigint", nullable: false)
+                    ModuleId = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    Active = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Description = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    TitleEn = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    TitleFr = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    DisplayMode = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    IsHomePage = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Icon = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    DisplayDatasets = table.Column<bool>(type: "INTEGER", nullable: false),
+                    DisplayCartLink = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CartVisibility = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -208,8 +210,8 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "UserAccessGroups",
                 columns: table => new
                 {
-                    UserEmail = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
-                    GroupName = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false)
+                    UserEmail = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    GroupName = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -220,11 +222,11 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "AspNetRoleClaims",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "int", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    RoleId = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    ClaimType = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    ClaimValue = table.Column<string>(type: "nvarchar(max)", nullable: true)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    RoleId = table.Column<string>(type: "TEXT", nullable: false),
+                    ClaimType = table.Column<string>(type: "TEXT", nullable: true),
+                    ClaimValue = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -241,11 +243,11 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "AspNetUserClaims",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "int", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    UserId = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    ClaimType = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    ClaimValue = table.Column<string>(type: "nvarchar(max)", nullable: true)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    ClaimType = table.Column<string>(type: "TEXT", nullable: true),
+                    ClaimValue = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -262,10 +264,10 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "AspNetUserLogins",
                 columns: table => new
                 {
-                    LoginProvider = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    ProviderKey = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    ProviderDisplayName = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    UserId = table.Column<string>(type: "nvarchar(450)", nullable: false)
+                    LoginProvider = table.Column<string>(type: "TEXT", nullable: false),
+                    ProviderKey = table.Column<string>(type: "TEXT", nullable: false),
+                    ProviderDisplayName = table.Column<string>(type: "TEXT", nullable: true),
+                    UserId = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -282,8 +284,8 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "AspNetUserRoles",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    RoleId = table.Column<string>(type: "nvarchar(450)", nullable: false)
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    RoleId = table.Column<string>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -306,10 +308,10 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "AspNetUserTokens",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    LoginProvider = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    Name = table.Column<string>(type: "nvarchar(450)", nullable: false),
-                    Value = table.Column<string>(type: "nvarchar(max)", nullable: true)
+                    UserId = table.Column<string>(type: "TEXT", nullable: false),
+                    LoginProvider = table.Column<string>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", nullable: false),
+                    Value = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -326,16 +328,16 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "BasketDatasetSelections",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    BasketId = table.Column<long>(type: "bigint", nullable: false),
-                    DatasetId = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    DatasetLabel = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    ObjectsCount = table.Column<int>(type: "int", nullable: false),
-                    FilesCount = table.Column<int>(type: "int", nullable: false),
-                    FilesSize = table.Column<long>(type: "bigint", nullable: false),
-                    FileFilter = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    Processing = table.Column<string>(type: "nvarchar(max)", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    BasketId = table.Column<long>(type: "INTEGER", nullable: false),
+                    DatasetId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    DatasetLabel = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    ObjectsCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    FilesCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    FilesSize = table.Column<long>(type: "INTEGER", nullable: false),
+                    FileFilter = table.Column<string>(type: "TEXT", nullable: true),
+                    Processing = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -352,14 +354,14 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "DataObjects",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    ProviderId = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    Label = table.Column<string>(type: "nvarchar(300)", maxLength: 300, nullable: false),
-                    DatasetId = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    AcquisitionDate = table.Column<DateTime>(type: "datetime2", nullable: false),
-                    Platform = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
-                    Instrument = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
-                    ProcessingLevel = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: true)
+                    Id = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    ProviderId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Label = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    DatasetId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    AcquisitionDate = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Platform = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    Instrument = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    ProcessingLevel = table.Column<string>(type: "TEXT", maxLength: 50, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -376,17 +378,17 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "DatasetTasks",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    OrderId = table.Column<long>(type: "bigint", nullable: false),
-                    DatasetId = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    DatasetLabel = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    SelectionRequests = table.Column<string>(type: "nvarchar(max)", nullable: false),
-                    FileFilter = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    Processing = table.Column<string>(type: "nvarchar(max)", nullable: true),
-                    ObjectsCount = table.Column<int>(type: "int", nullable: false),
-                    FilesCount = table.Column<int>(type: "int", nullable: false),
-                    FilesSize = table.Column<long>(type: "bigint", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrderId = table.Column<long>(type: "INTEGER", nullable: false),
+                    DatasetId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    DatasetLabel = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    SelectionRequests = table.Column<string>(type: "TEXT", nullable: false),
+                    FileFilter = table.Column<string>(type: "TEXT", nullable: true),
+                    Processing = table.Column<string>(type: "TEXT", nullable: true),
+                    ObjectsCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    FilesCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    FilesSize = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -403,23 +405,24 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "SubOrders",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    OrderId = table.Column<long>(type: "bigint", nullable: false),
-                    Owner = table.Column<string>(type: "nvarchar(256)", maxLength: 256, nullable: false),
-                    DatasetTaskId = table.Column<long>(type: "bigint", nullable: true),
-                    Sequence = table.Column<int>(type: "int", nullable: false),
-                    External = table.Column<bool>(type: "bit", nullable: false),
-                    Ended = table.Column<bool>(type: "bit", nullable: false),
-                    WaitingForUser = table.Column<bool>(type: "bit", nullable: false),
-                    JobState = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    Priority = table.Column<int>(type: "int", nullable: false),
-                    QueuedAt = table.Column<DateTime>(type: "datetime2", nullable: false),
-                    StagingStartedAt = table.Column<DateTime>(type: "datetime2", nullable: true),
-                    LeaseOwner = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: true),
-                    LeaseExpiresAt = table.Column<DateTime>(type: "datetime2", nullable: true),
-                    Attempts = table.Column<int>(type: "int", nullable: false),
-                    Version = table.Column<long>(type: "bigint", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    OrderId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Owner = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    DatasetTaskId = table.Column<long>(type: "INTEGER", nullable: true),
+                    Sequence = table.Column<int>(type: "INTEGER", nullable: false),
+                    External = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Ended = table.Column<bool>(type: "INTEGER", nullable: false),
+                    WaitingForUser = table.Column<bool>(type: "INTEGER", nullable: false),
+                    JobState = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Priority = table.Column<int>(type: "INTEGER", nullable: false),
+                    QueuedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StagingStartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    StagedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LeaseOwner = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    LeaseExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -436,14 +439,14 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "BasketItemSelections",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    DatasetSelectionId = table.Column<long>(type: "bigint", nullable: false),
-                    Date = table.Column<DateTime>(type: "datetime2", nullable: false),
-                    Request = table.Column<string>(type: "nvarchar(max)", nullable: false),
-                    ObjectsCount = table.Column<int>(type: "int", nullable: false),
-                    FilesCount = table.Column<int>(type: "int", nullable: false),
-                    FilesSize = table.Column<long>(type: "bigint", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    DatasetSelectionId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Date = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Request = table.Column<string>(type: "TEXT", nullable: false),
+                    ObjectsCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    FilesCount = table.Column<int>(type: "INTEGER", nullable: false),
+                    FilesSize = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -460,17 +463,17 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "DataFiles",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    DataObjectId = table.Column<string>(type: "nvarchar(200)", nullable: false),
-                    Name = table.Column<string>(type: "nvarchar(255)", maxLength: 255, nullable: false),
-                    Size = table.Column<long>(type: "bigint", nullable: true),
-                    MimeType = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    DataType = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    Checksum = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
-                    Md5 = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: true),
-                    Tier = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    Location = table.Column<string>(type: "nvarchar(1000)", maxLength: 1000, nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    DataObjectId = table.Column<string>(type: "TEXT", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    Size = table.Column<long>(type: "INTEGER", nullable: true),
+                    MimeType = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    DataType = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Checksum = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    Md5 = table.Column<string>(type: "TEXT", maxLength: 32, nullable: true),
+                    Tier = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Location = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false)
                 },
                 constraints: table =>
                 {
@@ -487,25 +490,25 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "OrderFiles",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    PublicId = table.Column<Guid>(type: "uniqueidentifier", nullable: false),
-                    OrderId = table.Column<long>(type: "bigint", nullable: false),
-                    SubOrderId = table.Column<long>(type: "bigint", nullable: false),
-                    DatasetTaskId = table.Column<long>(type: "bigint", nullable: false),
-                    DataObjectId = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    ProviderId = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    Name = table.Column<string>(type: "nvarchar(255)", maxLength: 255, nullable: false),
-                    Size = table.Column<long>(type: "bigint", nullable: false),
-                    MimeType = table.Column<string>(type: "nvarchar(100)", maxLength: 100, nullable: false),
-                    Checksum = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
-                    DataType = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    Tier = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    Location = table.Column<string>(type: "nvarchar(1000)", maxLength: 1000, nullable: false),
-                    State = table.Column<string>(type: "nvarchar(32)", maxLength: 32, nullable: false),
-                    DownloadError = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: true),
-                    DownloadedAt = table.Column<DateTime>(type: "datetime2", nullable: true),
-                    Version = table.Column<long>(type: "bigint", nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    PublicId = table.Column<Guid>(type: "TEXT", nullable: false),
+                    OrderId = table.Column<long>(type: "INTEGER", nullable: false),
+                    SubOrderId = table.Column<long>(type: "INTEGER", nullable: false),
+                    DatasetTaskId = table.Column<long>(type: "INTEGER", nullable: false),
+                    DataObjectId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    ProviderId = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 255, nullable: false),
+                    Size = table.Column<long>(type: "INTEGER", nullable: false),
+                    MimeType = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Checksum = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    DataType = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Tier = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    Location = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    State = table.Column<string>(type: "TEXT", maxLength: 32, nullable: false),
+                    DownloadError = table.Column<string>(type: "TEXT", maxLength: 500, nullable: true),
+                    DownloadedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    Version = table.Column<long>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -532,8 +535,7 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "RoleNameIndex",
                 table: "AspNetRoles",
                 column: "NormalizedName",
-                unique: true,
-                filter: "[NormalizedName] IS NOT NULL");
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_AspNetUserClaims_UserId",
@@ -559,8 +561,7 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 name: "UserNameIndex",
                 table: "AspNetUsers",
                 column: "NormalizedUserName",
-                unique: true,
-                filter: "[NormalizedUserName] IS NOT NULL");
+                unique: true);
 
             migrationBuilder.CreateIndex(
                 name: "IX_BasketDatasetSelections_BasketId",

@@ -1,0 +1,339 @@
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Admin;
+using Regards.Portal.Basket;
+using Regards.Portal.Catalog;
+using Regards.Portal.Data;
+using Regards.Portal.Identity;
+using Regards.Portal.Notifications;
+
+namespace Regards.Portal.Orders;
+
+/// <summary>Splits files into sub-orders (orders.md §4.4); pure arithmetic, unit-tested.</summary>
+public sealed class SubOrderSplitter(int maxFiles, long maxBytes)
+{
+    private int files;
+    private long bytes;
+
+    /// <summary>True when a file of that size must start a new sub-order.</summary>
+    public bool NeedsNewSubOrder(long size, out bool oversized)
+    {
+        oversized = size > maxBytes;
+        var needsNew = files == 0 || oversized || files + 1 > maxFiles || bytes + size > maxBytes;
+        return needsNew;
+    }
+
+    public void Add(long size, bool startsNew)
+    {
+        if (startsNew)
+        {
+            files = 0;
+            bytes = 0;
+        }
+        files++;
+        bytes += size;
+        if (size > maxBytes)
+        {
+            // An oversized file is alone in its sub-order: the next file starts another one.
+            files = maxFiles;
+        }
+    }
+
+    /// <summary>Expiration of orders.md §4.5: D with no internal sub-order, else (n + 2) × D, capped.</summary>
+    public static TimeSpan Expiration(int internalSubOrders, int subOrderDurationHours, int maxExpirationHours) =>
+        TimeSpan.FromHours(Math.Min(maxExpirationHours, internalSubOrders == 0 ? subOrderDurationHours : (internalSubOrders + 2L) * subOrderDurationHours));
+}
+
+/// <summary>
+/// The asynchronous completion of a PENDING order: resolves its cart's selections page by page with the owner's
+/// rights, builds dataset tasks, sub-orders and order files in batches, computes the expiration and sets the status.
+/// Restart-safe: a completion interrupted by a crash is redone from scratch by whoever takes the lease over.
+/// </summary>
+public sealed class OrderCompletion(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    CatalogAccess access,
+    IOptions<OrdersOptions> options,
+    PortalSettingsService settings,
+    OrderProgress progress,
+    IOrderMailer mailer,
+    TimeProvider time,
+    ILogger<OrderCompletion> logger)
+{
+    private const int FileBatch = 5_000;
+
+    public async Task CompleteAsync(long orderId, CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        await using (var wipe = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            await wipe.OrderFiles.Where(f => f.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+            await wipe.SubOrders.Where(s => s.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+            await wipe.DatasetTasks.Where(t => t.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        Order order;
+        List<BasketDatasetSelection> selections;
+        bool ownerIsAdmin;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            order = await db.Orders.AsNoTracking().FirstAsync(x => x.Id == orderId, cancellationToken);
+            selections = await db.BasketDatasetSelections.AsNoTracking().Include(s => s.ItemSelections)
+                .Where(s => s.BasketId == order.BasketId).OrderBy(s => s.Id).ToListAsync(cancellationToken);
+            var normalized = order.Owner.ToUpperInvariant();
+            ownerIsAdmin = await (
+                from user in db.Users
+                join userRole in db.UserRoles on user.Id equals userRole.UserId
+                join role in db.Roles on userRole.RoleId equals role.Id
+                where user.NormalizedEmail == normalized && (role.Name == PortalRoles.Admin || role.Name == PortalRoles.ProjectAdmin)
+                select role.Id).AnyAsync(cancellationToken);
+        }
+
+        var current = await settings.GetAsync(cancellationToken);
+        var writer = new Writer(dbFactory, order, o, time.GetUtcNow().UtcDateTime);
+        string? message = null;
+        try
+        {
+            var allowed = await access.GetOrderableDatasetIdsAsync(new Caller(order.Owner, ownerIsAdmin), cancellationToken);
+            var refusedUnknownSize = 0;
+            var objectsTotal = 0;
+            foreach (var selection in selections)
+            {
+                var requests = selection.ItemSelections.Select(i => i.Request).ToList();
+                var types = selection.FileFilter is { FileTypes.Count: > 0 } f ? f.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();
+                var pattern = selection.FileFilter?.FileNamePattern is { Length: > 0 } p ? new Regex(p, RegexOptions.None, TimeSpan.FromMilliseconds(200)) : null;
+                var task = await writer.StartTaskAsync(selection, requests, cancellationToken);
+                string? lastId = null;
+                while (true)
+                {
+                    await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                    var query = db.DataObjects.AsNoTracking().MatchingAny(requests, allowed).Orderable();
+                    if (lastId is not null)
+                    {
+                        var after = lastId;
+                        query = query.Where(x => string.Compare(x.Id, after) > 0);
+                    }
+                    var page = await query.OrderBy(x => x.Id).Take(o.CompletionPageSize)
+                        .Select(x => new
+                        {
+                            x.Id, x.ProviderId,
+                            Files = x.Files.Where(file => types.Contains(file.DataType)).OrderBy(file => file.Id).Select(file => new { file.Name, file.Size, file.MimeType, file.Checksum, file.DataType, file.Tier, file.Location }).ToList(),
+                        })
+                        .ToListAsync(cancellationToken);
+                    if (page.Count == 0)
+                    {
+                        break;
+                    }
+                    lastId = page[^1].Id;
+                    foreach (var obj in page)
+                    {
+                        var kept = 0;
+                        foreach (var file in obj.Files)
+                        {
+                            if (pattern is not null && !pattern.IsMatch(file.Name))
+                            {
+                                continue;
+                            }
+                            if (file.Size is null && file.Tier != StorageTier.External)
+                            {
+                                refusedUnknownSize++;
+                                continue;
+                            }
+                            kept++;
+                            await writer.AddFileAsync(task, new OrderFile
+                            {
+                                PublicId = Guid.NewGuid(), OrderId = orderId, DatasetTaskId = task.Id, DataObjectId = obj.Id, ProviderId = obj.ProviderId,
+                                Name = file.Name, Size = file.Size ?? 0, MimeType = file.MimeType, Checksum = file.Checksum, DataType = file.DataType,
+                                Tier = file.Tier, Location = file.Location,
+                                State = file.Tier == StorageTier.External ? OrderFileState.Available : OrderFileState.Pending,
+                            }, cancellationToken);
+                        }
+                        if (kept > 0)
+                        {
+                            task.ObjectsCount++;
+                            objectsTotal++;
+                        }
+                    }
+                }
+                await writer.EndTaskAsync(task, cancellationToken);
+            }
+            await writer.FlushAsync(cancellationToken);
+
+            if (refusedUnknownSize > 0)
+            {
+                message = $"{refusedUnknownSize} file(s) of unknown size were refused.";
+            }
+            var hours = order.IsApplicationOrder ? current.ApplicationSubOrderDurationHours : current.SubOrderDurationHours;
+            var expiration = writer.Now + SubOrderSplitter.Expiration(writer.InternalSubOrders, hours, current.MaxExpirationHours);
+            OrderAction action;
+            if (writer.FilesCount == 0)
+            {
+                action = OrderAction.CompletionFoundNothing;
+                message = objectsTotal == 0 && selections.All(s => s.FileFilter is null) ? "The selected data no longer exist." : "No file matches the filters.";
+            }
+            else
+            {
+                action = writer.InternalSubOrders == 0 ? OrderAction.CompletionExternalOnly : OrderAction.CompletionCreatedSubOrders;
+            }
+            await FinishAsync(orderId, action, expiration, objectsTotal, writer, message, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Completion of order {OrderId} failed", orderId);
+            await FinishAsync(orderId, OrderAction.CompletionFailed, null, 0, writer, Truncate("The order could not be completed: " + e.Message), cancellationToken);
+        }
+    }
+
+    private async Task FinishAsync(long orderId, OrderAction action, DateTime? expiration, int objects, Writer writer, string? message, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var order = await db.Orders.FirstAsync(x => x.Id == orderId, cancellationToken);
+            order.ObjectsCount = objects;
+            order.FilesCount = writer.FilesCount;
+            order.TotalSize = writer.TotalSize;
+            order.CompletionDate = now;
+            order.ExpirationDate = expiration ?? now.AddHours(settings.Defaults.SubOrderDurationHours);
+            order.Message = message;
+            order.LeaseOwner = null;
+            order.LeaseExpiresAt = null;
+            var paused = order.Status == OrderStatus.Paused;
+            if (!(paused && action == OrderAction.CompletionCreatedSubOrders))
+            {
+                order.Status = OrderStateMachine.Apply(order.Status, action)!.Value;
+                order.StatusDate = now;
+            }
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 5)
+            {
+                continue;
+            }
+            if (paused)
+            {
+                // Paused while completing: its sub-orders wait for the resume.
+                await db.SubOrders.Where(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Queued)
+                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Suspended).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            }
+            logger.LogInformation("Order {OrderId} completed: {Status}, {Files} files in {SubOrders} sub-orders", orderId, order.Status, writer.FilesCount, writer.SubOrdersCount);
+            var updated = await progress.RecomputeAsync(orderId, cancellationToken) ?? order;
+            if (order.Status != OrderStatus.Failed)
+            {
+                await mailer.OrderCreatedAsync(updated, cancellationToken);
+            }
+            return;
+        }
+    }
+
+    private static string Truncate(string text) => text.Length <= 255 ? text : text[..252] + "...";
+
+    /// <summary>Creates tasks, sub-orders and files in batches, keeping memory flat whatever the order size.</summary>
+    private sealed class Writer(IDbContextFactory<PortalDbContext> dbFactory, Order order, OrdersOptions options, DateTime now)
+    {
+        private readonly SubOrderSplitter internalSplit = new(options.SubOrderMaxFiles, options.SubOrderMaxBytes);
+        private readonly List<OrderFile> buffer = [];
+        private SubOrder? internalSubOrder;
+        private SubOrder? externalSubOrder;
+        private int externalFiles;
+        private int sequence;
+
+        public DateTime Now { get; } = now;
+        public int InternalSubOrders { get; private set; }
+        public int SubOrdersCount => sequence;
+        public int FilesCount { get; private set; }
+        public long TotalSize { get; private set; }
+
+        public async Task<DatasetTask> StartTaskAsync(BasketDatasetSelection selection, List<SelectionRequest> requests, CancellationToken cancellationToken)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var task = new DatasetTask
+            {
+                OrderId = order.Id, DatasetId = selection.DatasetId, DatasetLabel = selection.DatasetLabel, SelectionRequests = requests,
+                FileFilter = selection.FileFilter, Processing = selection.Processing,
+            };
+            db.DatasetTasks.Add(task);
+            await db.SaveChangesAsync(cancellationToken);
+            // Sub-orders do not span datasets.
+            internalSubOrder = null;
+            externalSubOrder = null;
+            return task;
+        }
+
+        public async Task EndTaskAsync(DatasetTask task, CancellationToken cancellationToken)
+        {
+            await FlushAsync(cancellationToken);
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await db.DatasetTasks.Where(t => t.Id == task.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(t => t.ObjectsCount, task.ObjectsCount)
+                .SetProperty(t => t.FilesCount, task.FilesCount)
+                .SetProperty(t => t.FilesSize, task.FilesSize), cancellationToken);
+        }
+
+        public async Task AddFileAsync(DatasetTask task, OrderFile file, CancellationToken cancellationToken)
+        {
+            SubOrder subOrder;
+            if (file.Tier == StorageTier.External)
+            {
+                if (externalSubOrder is null || externalFiles >= options.ExternalSubOrderMaxFiles)
+                {
+                    externalSubOrder = await NewSubOrderAsync(task, external: true, cancellationToken);
+                    externalFiles = 0;
+                }
+                externalFiles++;
+                subOrder = externalSubOrder;
+            }
+            else
+            {
+                var startsNew = internalSubOrder is null || internalSplit.NeedsNewSubOrder(file.Size, out _);
+                if (startsNew)
+                {
+                    internalSubOrder = await NewSubOrderAsync(task, external: false, cancellationToken);
+                    InternalSubOrders++;
+                }
+                internalSplit.Add(file.Size, startsNew);
+                subOrder = internalSubOrder!;
+            }
+            file.SubOrderId = subOrder.Id;
+            buffer.Add(file);
+            task.FilesCount++;
+            task.FilesSize += file.Size;
+            FilesCount++;
+            TotalSize += file.Size;
+            if (buffer.Count >= FileBatch)
+            {
+                await FlushAsync(cancellationToken);
+            }
+        }
+
+        private async Task<SubOrder> NewSubOrderAsync(DatasetTask task, bool external, CancellationToken cancellationToken)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var subOrder = new SubOrder
+            {
+                OrderId = order.Id, Owner = order.Owner, DatasetTaskId = task.Id, Sequence = ++sequence, External = external,
+                JobState = external ? SubOrderJobState.Staged : SubOrderJobState.Queued,
+                Priority = order.IsApplicationOrder ? 1 : 0, QueuedAt = Now, StagedAt = external ? Now : null,
+            };
+            db.SubOrders.Add(subOrder);
+            await db.SaveChangesAsync(cancellationToken);
+            return subOrder;
+        }
+
+        public async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            if (buffer.Count == 0)
+            {
+                return;
+            }
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            db.OrderFiles.AddRange(buffer);
+            await db.SaveChangesAsync(cancellationToken);
+            buffer.Clear();
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Data;
+using Regards.Portal.Notifications;
+
+namespace Regards.Portal.Orders;
+
+/// <summary>Wakes the engine at once (a download freed a slot, an order was created or resumed) instead of waiting for its next poll.</summary>
+public sealed class EngineSignal
+{
+    private readonly SemaphoreSlim signal = new(0, 1);
+
+    public void Wake()
+    {
+        try
+        {
+            signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => signal.WaitAsync(timeout, cancellationToken);
+}
+
+/// <summary>
+/// Recomputes an order's figures from its files with aggregate queries (no per-file loop): progress by bytes,
+/// files in error, available count, the waiting flags of its sub-orders, and the status move at 100 %.
+/// Also receives the downloads' events (<see cref="IOrderFileEvents"/>).
+/// </summary>
+public sealed class OrderProgress(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    OrderChangeNotifier notifier,
+    IOrderMailer mailer,
+    EngineSignal engine,
+    TimeProvider time,
+    ILogger<OrderProgress> logger) : IOrderFileEvents
+{
+    private const int MaxAttempts = 5;
+
+    public async Task<Order?> RecomputeAsync(long orderId, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var order = await db.Orders.FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken);
+            if (order is null || order.Status is OrderStatus.Expired or OrderStatus.Deleted or OrderStatus.Error || order.CompletionDate is null)
+            {
+                return order;
+            }
+            var byState = await db.OrderFiles.Where(f => f.OrderId == orderId)
+                .GroupBy(f => f.State)
+                .Select(g => new { State = g.Key, Count = g.Count(), Bytes = g.Sum(f => f.Size) })
+                .ToListAsync(cancellationToken);
+            var bySubOrder = await db.OrderFiles.Where(f => f.OrderId == orderId)
+                .GroupBy(f => f.SubOrderId)
+                .Select(g => new { SubOrderId = g.Key, Pending = g.Count(f => f.State == OrderFileState.Pending), Available = g.Count(f => f.State == OrderFileState.Available) })
+                .ToDictionaryAsync(x => x.SubOrderId, cancellationToken);
+            var subOrders = await db.SubOrders.Where(s => s.OrderId == orderId).ToListAsync(cancellationToken);
+
+            var now = time.GetUtcNow().UtcDateTime;
+            var newlyWaiting = new List<SubOrder>();
+            foreach (var sub in subOrders)
+            {
+                var stats = bySubOrder.GetValueOrDefault(sub.Id);
+                var pending = stats?.Pending ?? 0;
+                var available = stats?.Available ?? 0;
+                var waiting = pending == 0 && available > 0;
+                var ended = pending == 0 && available == 0;
+                if (waiting && !sub.WaitingForUser && !sub.External)
+                {
+                    newlyWaiting.Add(sub);
+                }
+                sub.WaitingForUser = waiting;
+                sub.Ended = ended;
+                if (waiting && sub.StagedAt is null)
+                {
+                    sub.StagedAt = now;
+                }
+                if (ended && sub.JobState is SubOrderJobState.Staged or SubOrderJobState.Queued or SubOrderJobState.Suspended)
+                {
+                    sub.JobState = SubOrderJobState.Ended;
+                    sub.LeaseOwner = null;
+                    sub.LeaseExpiresAt = null;
+                }
+            }
+
+            var totalBytes = byState.Sum(s => s.Bytes);
+            var doneBytes = byState.Where(s => s.State != OrderFileState.Pending).Sum(s => s.Bytes);
+            var filesCount = byState.Sum(s => s.Count);
+            var inError = byState.Where(s => s.State is OrderFileState.Error or OrderFileState.ProcessingError).Sum(s => s.Count);
+            order.PercentCompleted = totalBytes == 0 ? 100 : (int)(100 * doneBytes / totalBytes);
+            order.FilesInErrorCount = inError;
+            order.AvailableFilesCount = byState.Where(s => s.State == OrderFileState.Available).Sum(s => s.Count);
+            order.WaitingForUser = subOrders.Any(s => s.WaitingForUser);
+            var pendingFiles = byState.Where(s => s.State == OrderFileState.Pending).Sum(s => s.Count);
+            if (pendingFiles == 0 && filesCount > 0 && OrderStateMachine.Allows(order.Status, OrderAction.ProgressReachedHundred))
+            {
+                order.Status = OrderStateMachine.Finished(filesCount, inError);
+                order.StatusDate = now;
+                logger.LogInformation("Order {OrderId} reached 100 %: {Status}", order.Id, order.Status);
+            }
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < MaxAttempts)
+            {
+                continue; // Someone changed the order meanwhile: recompute from fresh rows.
+            }
+            notifier.Publish(order);
+            if (newlyWaiting.Count > 0)
+            {
+                var count = subOrders.Count(s => !s.External);
+                foreach (var sub in newlyWaiting)
+                {
+                    await mailer.FilesAvailableAsync(order, sub.Sequence, count, cancellationToken);
+                }
+            }
+            return order;
+        }
+    }
+
+    public async Task FilesDownloadedAsync(long orderId, IReadOnlyCollection<long> orderFileIds, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            foreach (var chunk in orderFileIds.Chunk(500))
+            {
+                await db.OrderFiles
+                    .Where(f => f.OrderId == orderId && chunk.Contains(f.Id) && f.State != OrderFileState.Pending && f.State != OrderFileState.Error && f.State != OrderFileState.ProcessingError)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(f => f.State, OrderFileState.Downloaded)
+                        .SetProperty(f => f.DownloadError, (string?)null)
+                        .SetProperty(f => f.DownloadedAt, now)
+                        .SetProperty(f => f.Version, f => f.Version + 1), cancellationToken);
+            }
+        }
+        await RecomputeAsync(orderId, cancellationToken);
+        // Downloaded files may end sub-orders: their throttle slots are free for the next ones.
+        engine.Wake();
+    }
+
+    public async Task FileDownloadFailedAsync(long orderId, long orderFileId, string message, CancellationToken cancellationToken = default)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var changed = await db.OrderFiles
+                .Where(f => f.OrderId == orderId && f.Id == orderFileId && (f.State == OrderFileState.Available || f.State == OrderFileState.DownloadError))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(f => f.State, OrderFileState.DownloadError)
+                    .SetProperty(f => f.DownloadError, message.Length > 500 ? message[..500] : message)
+                    .SetProperty(f => f.Version, f => f.Version + 1), cancellationToken);
+            if (changed > 0)
+            {
+                await db.Orders.Where(o => o.Id == orderId && o.Status == OrderStatus.Done)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(o => o.Status, OrderStateMachine.Table[OrderAction.DownloadFailed].To!.Value)
+                        .SetProperty(o => o.StatusDate, time.GetUtcNow().UtcDateTime)
+                        .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
+            }
+        }
+        await RecomputeAsync(orderId, cancellationToken);
+        engine.Wake();
+    }
+}

@@ -1,0 +1,367 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Data;
+using Regards.Portal.Identity;
+using Regards.Portal.Infrastructure;
+using Regards.Portal.Storage;
+
+namespace Regards.Portal.Orders;
+
+/// <summary>
+/// Orders for users and admins: creation from the cart, queries, and every action, each checked by
+/// <see cref="OrderStateMachine"/>. Another user's order is "not found" (never revealed). Optimistic concurrency
+/// on the order row: a conflicting save is retried on fresh data, then answered 409, never lost.
+/// </summary>
+public sealed class OrderService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    OrderProgress progress,
+    OrderEngine engine,
+    EngineSignal signal,
+    OrderChangeNotifier notifier,
+    Basket.BasketChangeNotifier basketChanges,
+    IFileStorage storage,
+    IOptions<OrdersOptions> options,
+    TimeProvider time,
+    ILogger<OrderService> logger)
+{
+    private const int MaxAttempts = 4;
+
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    /// <summary>Makes an order of the caller's whole cart. Null when there is no cart or it is empty (nothing written).</summary>
+    public async Task<OrderDto?> CreateAsync(Caller caller, string? label, bool isApplicationOrder = false, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var basket = await db.Baskets.Where(b => b.Owner == caller.Email && b.OrderId == null)
+            .Select(b => new { b.Id, Selections = b.DatasetSelections.Count }).FirstOrDefaultAsync(cancellationToken);
+        if (basket is null || basket.Selections == 0)
+        {
+            return null;
+        }
+        var order = await InsertOrderAsync(db, caller, label, basket.Id, isApplicationOrder, cancellationToken);
+        basketChanges.Publish(caller.Email, null);
+        return order;
+    }
+
+    private async Task<OrderDto> InsertOrderAsync(PortalDbContext db, Caller caller, string? label, long basketId, bool isApplicationOrder, CancellationToken cancellationToken)
+    {
+        var now = Now;
+        var name = ValidateLabel(label, now);
+        if (await db.Orders.AnyAsync(o => o.Owner == caller.Email && o.Label == name, cancellationToken))
+        {
+            throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".");
+        }
+        var order = new Order
+        {
+            Owner = caller.Email, Label = name, CreationDate = now, Status = OrderStatus.Pending, StatusDate = now,
+            IsApplicationOrder = isApplicationOrder, BasketId = basketId,
+        };
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        db.Orders.Add(order);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique (owner, label) index caught a concurrent twin.
+            throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".");
+        }
+        // The cart leaves the user (kept with the order for restart): the next add starts a new cart.
+        await db.Baskets.Where(b => b.Id == basketId).ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, order.Id), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Order {OrderId} \"{Label}\" created by {Actor}", order.Id, order.Label, caller.Email);
+        notifier.Publish(order);
+        signal.Wake();
+        return order.ToDto(caller.IsAdmin);
+    }
+
+    private string ValidateLabel(string? label, DateTime now)
+    {
+        var name = string.IsNullOrWhiteSpace(label) ? $"Order of {now:yyyy/MM/dd} at {now:HH:mm:ss}" : label.Trim();
+        if (name.Length > options.Value.LabelMaxLength)
+        {
+            throw PortalException.Unprocessable("LABEL_TOO_LONG", $"The label is at most {options.Value.LabelMaxLength} characters.");
+        }
+        return name;
+    }
+
+    public async Task<OrderDto> GetAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var order = await Visible(db, caller).Include(o => o.DatasetTasks).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
+            ?? throw PortalException.NotFound("Order");
+        return order.ToDto(caller.IsAdmin);
+    }
+
+    /// <summary>The caller's own orders, DELETED excluded, newest first.</summary>
+    public async Task<PagedResult<OrderDto>> ListMineAsync(Caller caller, PageRequest page, CancellationToken cancellationToken = default)
+    {
+        page.Validate();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var query = db.Orders.AsNoTracking().Where(o => o.Owner == caller.Email && o.Status != OrderStatus.Deleted);
+        var total = await query.LongCountAsync(cancellationToken);
+        var orders = await query.OrderByDescending(o => o.CreationDate).ThenByDescending(o => o.Id).Skip(page.Skip).Take(page.Size)
+            .Include(o => o.DatasetTasks).AsSplitQuery().ToListAsync(cancellationToken);
+        return PagedResult<OrderDto>.Of(orders.Select(o => o.ToDto(caller.IsAdmin)).ToList(), page, total);
+    }
+
+    /// <summary>Admin search: filter, server paging and sorting on every column.</summary>
+    public async Task<PagedResult<OrderDto>> SearchAsync(Caller caller, OrderSearchFilter filter, PageRequest page, string? sort, CancellationToken cancellationToken = default)
+    {
+        RequireAdmin(caller);
+        page.Validate();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var query = OrderQueries.Sort(OrderQueries.Filter(db.Orders.AsNoTracking(), filter), sort);
+        var total = await query.LongCountAsync(cancellationToken);
+        var orders = await query.Skip(page.Skip).Take(page.Size).Include(o => o.DatasetTasks).AsSplitQuery().ToListAsync(cancellationToken);
+        return PagedResult<OrderDto>.Of(orders.Select(o => o.ToDto(true)).ToList(), page, total);
+    }
+
+    /// <summary>Owners' e-mails starting with or containing the text, for the admin filter's autocomplete.</summary>
+    public async Task<IReadOnlyList<string>> SearchOwnersAsync(Caller caller, string? text, CancellationToken cancellationToken = default)
+    {
+        RequireAdmin(caller);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var query = db.Orders.AsNoTracking().Select(o => o.Owner).Distinct();
+        if (!string.IsNullOrWhiteSpace(text))
+        {
+            var pattern = "%" + text.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+            query = query.Where(owner => EF.Functions.Like(owner, pattern, "\\"));
+        }
+        return await query.OrderBy(o => o).Take(20).ToListAsync(cancellationToken);
+    }
+
+    public Task<OrderDto> PauseAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
+        ChangeAsync(caller, orderId, OrderAction.Pause, async (db, order) =>
+        {
+            await db.SubOrders.Where(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Queued)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Suspended).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+        }, after: order => engine.StopOrder(order.Id), cancellationToken);
+
+    public Task<OrderDto> ResumeAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
+        ChangeAsync(caller, orderId, OrderAction.Resume, async (db, order) =>
+        {
+            if (await db.SubOrders.AnyAsync(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Staging, cancellationToken))
+            {
+                throw PortalException.Conflict("ORDER_STILL_STOPPING", "The order's jobs are still stopping; try again in a moment.");
+            }
+            if (order.CompletionDate is null)
+            {
+                // Paused before its completion ran: back to PENDING so the completion runs.
+                order.Status = OrderStatus.Pending;
+            }
+            var now = Now;
+            await db.SubOrders.Where(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Suspended)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Queued).SetProperty(x => x.QueuedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+        }, after: _ => signal.Wake(), cancellationToken);
+
+    public Task<OrderDto> DeleteAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
+        ChangeAsync(caller, orderId, OrderAction.Delete, async (db, order) =>
+        {
+            await db.SubOrders.Where(s => s.OrderId == orderId && s.JobState != SubOrderJobState.Ended)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Ended).SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+        }, after: order =>
+        {
+            engine.StopOrder(order.Id);
+            _ = storage.ReleaseOrderAsync(order.Id, CancellationToken.None);
+            signal.Wake();
+        }, cancellationToken);
+
+    /// <summary>"Cancel order" of the pages: a running order is paused, its jobs awaited, then deleted.</summary>
+    public async Task<OrderDto> CancelAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
+    {
+        var order = await GetAsync(caller, orderId, cancellationToken);
+        if (order.Status is OrderStatus.Pending or OrderStatus.Running)
+        {
+            await PauseAsync(caller, orderId, cancellationToken);
+            for (var i = 0; i < 300; i++)
+            {
+                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                if (!await db.SubOrders.AnyAsync(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt >= Now, cancellationToken))
+                {
+                    break;
+                }
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+        return await DeleteAsync(caller, orderId, cancellationToken);
+    }
+
+    /// <summary>Admin only: a DELETED order disappears with its tasks, sub-orders, files and cart.</summary>
+    public async Task RemoveAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
+    {
+        RequireAdmin(caller);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var order = await db.Orders.FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
+        OrderStateMachine.Apply(order.Status, OrderAction.Remove);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.OrderFiles.Where(f => f.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+        await db.SubOrders.Where(s => s.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+        await db.DatasetTasks.Where(t => t.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+        await db.Baskets.Where(b => b.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+        var removed = await db.Orders.Where(o => o.Id == orderId && o.Status == OrderStatus.Deleted).ExecuteDeleteAsync(cancellationToken);
+        if (removed == 0)
+        {
+            throw PortalException.Conflict("ORDER_MUST_BE_DELETED", "The order changed meanwhile.");
+        }
+        await transaction.CommitAsync(cancellationToken);
+        logger.LogInformation("Order {OrderId} removed by {Actor}", orderId, caller.Email);
+        notifier.Publish(order.Owner, new OrderChange(orderId, order.Owner, OrderStatus.Deleted, order.PercentCompleted, false, 0));
+        notifier.Publish(OrderChangeNotifier.AllOrders, new OrderChange(orderId, order.Owner, OrderStatus.Deleted, order.PercentCompleted, false, 0));
+    }
+
+    /// <summary>Files in ERROR or DOWNLOAD_ERROR go back to PENDING in new sub-orders.</summary>
+    public Task<OrderDto> RetryAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
+        ChangeAsync(caller, orderId, OrderAction.Retry, async (db, order) =>
+        {
+            if (await db.DatasetTasks.AnyAsync(t => t.OrderId == orderId && t.Processing != null, cancellationToken))
+            {
+                throw PortalException.Conflict("ORDER_HAS_PROCESSING", "An order with a processing cannot be retried; restart it instead.");
+            }
+            var files = await db.OrderFiles.Where(f => f.OrderId == orderId && (f.State == OrderFileState.Error || f.State == OrderFileState.DownloadError))
+                .OrderBy(f => f.DatasetTaskId).ThenBy(f => f.Id).Select(f => new { f.Id, f.Size, f.DatasetTaskId }).ToListAsync(cancellationToken);
+            var sequence = await db.SubOrders.Where(s => s.OrderId == orderId).MaxAsync(s => (int?)s.Sequence, cancellationToken) ?? 0;
+            var now = Now;
+            foreach (var task in files.GroupBy(f => f.DatasetTaskId))
+            {
+                var split = new SubOrderSplitter(options.Value.SubOrderMaxFiles, options.Value.SubOrderMaxBytes);
+                var batch = new List<long>();
+                SubOrder? current = null;
+                foreach (var file in task)
+                {
+                    var startsNew = current is null || split.NeedsNewSubOrder(file.Size, out _);
+                    if (startsNew)
+                    {
+                        await MoveAsync(db, current, batch, cancellationToken);
+                        current = new SubOrder { OrderId = orderId, Owner = order.Owner, DatasetTaskId = task.Key, Sequence = ++sequence, JobState = SubOrderJobState.Queued, QueuedAt = now, Priority = order.IsApplicationOrder ? 1 : 0 };
+                        db.SubOrders.Add(current);
+                        await db.SaveChangesAsync(cancellationToken);
+                    }
+                    split.Add(file.Size, startsNew);
+                    batch.Add(file.Id);
+                }
+                await MoveAsync(db, current, batch, cancellationToken);
+            }
+            order.Message = null;
+        }, after: _ => signal.Wake(), cancellationToken);
+
+    private static async Task MoveAsync(PortalDbContext db, SubOrder? subOrder, List<long> fileIds, CancellationToken cancellationToken)
+    {
+        if (subOrder is null || fileIds.Count == 0)
+        {
+            return;
+        }
+        var id = subOrder.Id;
+        foreach (var chunk in fileIds.Chunk(500))
+        {
+            await db.OrderFiles.Where(f => chunk.Contains(f.Id)).ExecuteUpdateAsync(s => s
+                .SetProperty(f => f.SubOrderId, id).SetProperty(f => f.State, OrderFileState.Pending)
+                .SetProperty(f => f.DownloadError, (string?)null).SetProperty(f => f.Version, f => f.Version + 1), cancellationToken);
+        }
+        fileIds.Clear();
+    }
+
+    /// <summary>A new order from the same selections (a copy of the original cart), with a new label.</summary>
+    public async Task<OrderDto> RestartAsync(Caller caller, long orderId, string? label, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var source = await Visible(db, caller).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
+        OrderStateMachine.Apply(source.Status, OrderAction.Restart);
+        if (string.IsNullOrWhiteSpace(label))
+        {
+            throw PortalException.Unprocessable("LABEL_REQUIRED", "A restarted order needs a new label.");
+        }
+        var basket = await db.Baskets.AsNoTracking().Include(b => b.DatasetSelections).ThenInclude(s => s.ItemSelections)
+            .FirstOrDefaultAsync(b => b.Id == source.BasketId, cancellationToken) ?? throw PortalException.Conflict("ORDER_HAS_NO_SELECTION", "The selections of this order are no longer known.");
+        ValidateLabel(label, Now);
+        var copy = new Basket.Basket
+        {
+            Owner = source.Owner, OrderId = -1, // never a current cart, even for a moment
+            DatasetSelections = basket.DatasetSelections.Select(s => new Basket.BasketDatasetSelection
+            {
+                DatasetId = s.DatasetId, DatasetLabel = s.DatasetLabel, ObjectsCount = s.ObjectsCount, FilesCount = s.FilesCount, FilesSize = s.FilesSize,
+                FileFilter = s.FileFilter, Processing = s.Processing,
+                ItemSelections = s.ItemSelections.Select(i => new Basket.BasketItemSelection { Date = i.Date, Request = i.Request, ObjectsCount = i.ObjectsCount, FilesCount = i.FilesCount, FilesSize = i.FilesSize }).ToList(),
+            }).ToList(),
+        };
+        db.Baskets.Add(copy);
+        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            return await InsertOrderAsync(db, new Caller(source.Owner, caller.IsAdmin), label, copy.Id, source.IsApplicationOrder, cancellationToken);
+        }
+        catch
+        {
+            await db.Baskets.Where(b => b.Id == copy.Id).ExecuteDeleteAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    public Task<OrderDto> ExtendExpirationAsync(Caller caller, long orderId, DateTime expiration, CancellationToken cancellationToken = default)
+    {
+        RequireAdmin(caller);
+        var utc = expiration.ToUniversalTime();
+        if (utc <= Now)
+        {
+            throw PortalException.BadRequest("BAD_EXPIRATION", "The new expiration date must be in the future.");
+        }
+        return ChangeAsync(caller, orderId, OrderAction.ExtendExpiration, (_, order) =>
+        {
+            order.ExpirationDate = utc;
+            order.ExpiryWarningSent = false;
+            return Task.CompletedTask;
+        }, after: null, cancellationToken);
+    }
+
+    private async Task<OrderDto> ChangeAsync(Caller caller, long orderId, OrderAction action, Func<PortalDbContext, Order, Task> change, Action<Order>? after, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var order = await Visible(db, caller).Include(o => o.DatasetTasks).FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
+                ?? throw PortalException.NotFound("Order");
+            var target = OrderStateMachine.Apply(order.Status, action);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (target is { } status)
+            {
+                order.Status = status;
+                order.StatusDate = Now;
+            }
+            await change(db, order);
+            try
+            {
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < MaxAttempts)
+            {
+                continue; // The engine or another user changed the order: decide again on fresh data.
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                throw PortalException.Conflict("CONCURRENT_UPDATE", "The order was changed by someone else; try again.");
+            }
+            logger.LogInformation("Order {OrderId}: {Action} by {Actor} → {Status}", orderId, action, caller.Email, order.Status);
+            after?.Invoke(order);
+            var recomputed = action is OrderAction.Retry or OrderAction.Resume ? await progress.RecomputeAsync(orderId, cancellationToken) : null;
+            notifier.Publish(recomputed ?? order);
+            if (recomputed is not null)
+            {
+                await db.Entry(order).ReloadAsync(cancellationToken);
+            }
+            return order.ToDto(caller.IsAdmin);
+        }
+    }
+
+    private static IQueryable<Order> Visible(PortalDbContext db, Caller caller) =>
+        caller.IsAdmin ? db.Orders : db.Orders.Where(o => o.Owner == caller.Email);
+
+    private static void RequireAdmin(Caller caller)
+    {
+        if (!caller.IsAdmin)
+        {
+            throw PortalException.Forbidden("Only administrators may do this.");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+namespace Regards.Portal.Orders;
+
+/// <summary>Everything that can happen to an order: user/admin actions and the engine's own moves.</summary>
+public enum OrderAction
+{
+    Pause,
+    Resume,
+    Delete,
+    Remove,
+    Retry,
+    Restart,
+    ExtendExpiration,
+    Download,
+    Metalink,
+    CompletionFailed,
+    CompletionFoundNothing,
+    CompletionExternalOnly,
+    CompletionCreatedSubOrders,
+    ProgressReachedHundred,
+    DownloadFailed,
+    Expire,
+    InternalFailure,
+}
+
+public sealed record Transition(IReadOnlySet<OrderStatus> From, OrderStatus? To, string RefusalCode);
+
+/// <summary>
+/// The one explicit transition table of orders.md §3.3. Every action of the services, every move of the engine,
+/// the API's <c>links</c> and the buttons of the pages ask it. <c>To</c> is null when the target depends on
+/// the order's files (progress at 100 %: DONE / DONE_WITH_WARNING / FAILED) or when the row disappears (remove).
+/// </summary>
+public static class OrderStateMachine
+{
+    private static readonly OrderStatus[] All = Enum.GetValues<OrderStatus>();
+
+    private static HashSet<OrderStatus> S(params OrderStatus[] statuses) => [.. statuses];
+
+    public static readonly IReadOnlyDictionary<OrderAction, Transition> Table = new Dictionary<OrderAction, Transition>
+    {
+        [OrderAction.Pause] = new(S(OrderStatus.Pending, OrderStatus.Running), OrderStatus.Paused, "ORDER_MUST_BE_PENDING_OR_RUNNING"),
+        [OrderAction.Resume] = new(S(OrderStatus.Paused), OrderStatus.Running, "ORDER_MUST_BE_PAUSED"),
+        [OrderAction.Delete] = new(S(OrderStatus.Done, OrderStatus.DoneWithWarning, OrderStatus.Paused, OrderStatus.Expired, OrderStatus.Failed), OrderStatus.Deleted,
+            "ORDER_MUST_BE_DONE_OR_DONE_WITH_WARNING_OR_PAUSED_OR_FAILED_OR_EXPIRED"),
+        [OrderAction.Remove] = new(S(OrderStatus.Deleted), null, "ORDER_MUST_BE_DELETED"),
+        [OrderAction.Retry] = new(S(OrderStatus.DoneWithWarning, OrderStatus.Failed), OrderStatus.Running, "ORDER_MUST_BE_DONE_WITH_WARNING_OR_FAILED"),
+        [OrderAction.Restart] = new(S(OrderStatus.Done, OrderStatus.DoneWithWarning, OrderStatus.Failed), null, "ORDER_MUST_BE_DONE_OR_DONE_WITH_WARNING_OR_FAILED"),
+        [OrderAction.ExtendExpiration] = new(S(OrderStatus.Pending, OrderStatus.Running, OrderStatus.Paused, OrderStatus.Done, OrderStatus.DoneWithWarning), null, "ORDER_IS_FINAL"),
+        [OrderAction.Download] = new(S(OrderStatus.Running, OrderStatus.Paused, OrderStatus.Done, OrderStatus.DoneWithWarning), null, "ORDER_HAS_NO_AVAILABLE_FILE"),
+        [OrderAction.Metalink] = new(S(OrderStatus.Running, OrderStatus.Paused, OrderStatus.Done, OrderStatus.DoneWithWarning), null, "ORDER_HAS_NO_METALINK"),
+        [OrderAction.CompletionFailed] = new(S(OrderStatus.Pending, OrderStatus.Paused), OrderStatus.Failed, "ORDER_MUST_BE_PENDING"),
+        [OrderAction.CompletionFoundNothing] = new(S(OrderStatus.Pending, OrderStatus.Paused), OrderStatus.DoneWithWarning, "ORDER_MUST_BE_PENDING"),
+        [OrderAction.CompletionExternalOnly] = new(S(OrderStatus.Pending, OrderStatus.Paused), OrderStatus.Done, "ORDER_MUST_BE_PENDING"),
+        [OrderAction.CompletionCreatedSubOrders] = new(S(OrderStatus.Pending), OrderStatus.Running, "ORDER_MUST_BE_PENDING"),
+        [OrderAction.ProgressReachedHundred] = new(S(OrderStatus.Running, OrderStatus.Paused), null, "ORDER_MUST_BE_RUNNING"),
+        [OrderAction.DownloadFailed] = new(S(OrderStatus.Done), OrderStatus.DoneWithWarning, "ORDER_MUST_BE_DONE"),
+        [OrderAction.Expire] = new(S(OrderStatus.Pending, OrderStatus.Running, OrderStatus.Paused, OrderStatus.Done, OrderStatus.DoneWithWarning), OrderStatus.Expired, "ORDER_CANNOT_EXPIRE"),
+        [OrderAction.InternalFailure] = new(S(All), OrderStatus.Error, "NEVER_REFUSED"),
+    };
+
+    public static bool Allows(OrderStatus status, OrderAction action) => Table[action].From.Contains(status);
+
+    /// <summary>The target status, or a 409 <see cref="Infrastructure.PortalException"/> with the refusal code.</summary>
+    public static OrderStatus? Apply(OrderStatus status, OrderAction action)
+    {
+        var transition = Table[action];
+        if (!transition.From.Contains(status))
+        {
+            throw Infrastructure.PortalException.Conflict(transition.RefusalCode, $"This action is not possible while the order is {status}.");
+        }
+        return transition.To;
+    }
+
+    /// <summary>Target of <see cref="OrderAction.ProgressReachedHundred"/>: no error → DONE, every file in error → FAILED, else DONE_WITH_WARNING.</summary>
+    public static OrderStatus Finished(int filesCount, int filesInError) =>
+        filesInError == 0 ? OrderStatus.Done : filesInError >= filesCount ? OrderStatus.Failed : OrderStatus.DoneWithWarning;
+
+    /// <summary>The actions a caller may take now; the API's <c>links</c> and the enabled buttons come from here.</summary>
+    public static IReadOnlyList<OrderAction> AllowedActions(Order order, bool callerIsAdmin, bool hasProcessing = false)
+    {
+        var actions = new List<OrderAction>();
+        foreach (var action in new[] { OrderAction.Pause, OrderAction.Resume, OrderAction.Delete, OrderAction.Remove, OrderAction.Retry, OrderAction.Restart, OrderAction.ExtendExpiration, OrderAction.Metalink, OrderAction.Download })
+        {
+            if (!Allows(order.Status, action))
+            {
+                continue;
+            }
+            var allowed = action switch
+            {
+                OrderAction.Remove or OrderAction.ExtendExpiration => callerIsAdmin,
+                OrderAction.Retry => !hasProcessing,
+                OrderAction.Download => order.AvailableFilesCount > 0,
+                _ => true,
+            };
+            if (allowed)
+            {
+                actions.Add(action);
+            }
+        }
+        return actions;
+    }
+}
