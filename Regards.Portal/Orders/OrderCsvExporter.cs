@@ -23,7 +23,6 @@ public sealed class OrderCsvExporter(IDbContextFactory<PortalDbContext> dbFactor
         var options = new CsvWriterOptions { Separator = ';', Injection = CsvInjection.Escape, NewLine = "\r\n" };
         await using var csv = CsvWriter.Create(output, options, leaveOpen: true);
         csv.WriteHeader(Header);
-        await csv.EndRecordAsync(cancellationToken);
         var count = 0;
         await foreach (var o in rows.WithCancellation(cancellationToken))
         {

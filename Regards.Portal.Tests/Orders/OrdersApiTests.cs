@@ -1,0 +1,219 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using CsvHelper;
+using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Orders;
+using Regards.Portal.Tests.Infrastructure;
+using static Regards.Portal.Tests.Orders.OrderTestKit;
+
+namespace Regards.Portal.Tests.Orders;
+
+public sealed class OrdersApiFactory : PortalAppFactory
+{
+    public OrdersApiFactory()
+    {
+        Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.100";
+        Settings["Orders:PollInterval"] = "00:00:00.050";
+        // These tests place many orders per user without downloading: the throttle is tested on its own.
+        Settings["Orders:MaxActiveSubOrdersPerUser"] = "1000";
+    }
+}
+
+/// <summary>Every order action through the real HTTP pipeline, with its success and refusal codes.</summary>
+public sealed class OrdersApiTests(OrdersApiFactory factory) : IClassFixture<OrdersApiFactory>
+{
+    private async Task<(HttpClient Client, JsonElement Order)> DoneOrderAsync(string email, string label)
+    {
+        var client = await factory.CreateClientForAsync(email);
+        await FillCartAsync(client, new { datasetId = Swot, q = "2023" });
+        var created = await CreateOrderAsync(client, label);
+        Assert.Equal("PENDING", created.Status());
+        var done = await WaitForOrderAsync(client, created.Id(), o => o.Status() == "DONE");
+        return (client, done);
+    }
+
+    [Fact]
+    public async Task An_empty_cart_gives_204_and_no_order()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.Guest);
+        await client.DeleteAsync("/api/order/basket");
+        var response = await client.PostAsJsonAsync("/api/user/orders", new { label = "nothing" });
+        Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+        await using var db = factory.CreateDbContext();
+        Assert.False(await db.Orders.AnyAsync(o => o.Label == "nothing"));
+    }
+
+    [Fact]
+    public async Task Creating_detaches_the_cart_completes_asynchronously_and_builds_tasks_and_links()
+    {
+        var (client, done) = await DoneOrderAsync(DemoUsers.User, "swot-2023");
+        Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync("/api/order/basket")).StatusCode);
+        Assert.Equal(100, done.GetProperty("percentCompleted").GetInt32());
+        var task = done.GetProperty("datasetTasks")[0];
+        Assert.Equal(Swot, task.GetProperty("datasetId").GetString());
+        Assert.Equal(done.GetProperty("objectsCount").GetInt32(), task.GetProperty("objectsCount").GetInt32());
+        Assert.True(done.GetProperty("filesCount").GetInt32() >= done.GetProperty("objectsCount").GetInt32());
+        Assert.NotNull(done.GetProperty("expirationDate").GetString());
+        Assert.Equal(["self", "delete", "restart", "metalink", "download"], done.Links());
+
+        await using var db = factory.CreateDbContext();
+        var files = await db.OrderFiles.Where(f => f.OrderId == done.Id()).ToListAsync();
+        Assert.Equal(done.GetProperty("filesCount").GetInt32(), files.Count);
+        Assert.All(files, f => Assert.Equal(OrderFileState.Available, f.State));
+        Assert.Equal(done.GetProperty("totalSize").GetInt64(), files.Sum(f => f.Size));
+    }
+
+    [Fact]
+    public async Task Labels_are_checked_and_generated_when_empty()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        await FillCartAsync(client, new { datasetId = Swot, q = "SSH_001_001" });
+        var tooLong = await client.PostAsJsonAsync("/api/user/orders", new { label = new string('x', 51) });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
+        Assert.Equal("LABEL_TOO_LONG", (await tooLong.Content.ReadFromJsonAsync<JsonElement>()).Code());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/order/basket")).StatusCode); // nothing was written
+
+        var generated = await CreateOrderAsync(client, null);
+        Assert.Matches(@"^Order of \d{4}/\d{2}/\d{2} at \d{2}:\d{2}:\d{2}$", generated.GetProperty("label").GetString());
+
+        await FillCartAsync(client, new { datasetId = Swot, q = "SSH_001_002" });
+        var twin = await client.PostAsJsonAsync("/api/user/orders", new { label = generated.GetProperty("label").GetString() });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, twin.StatusCode);
+        Assert.Equal("LABEL_NOT_UNIQUE", (await twin.Content.ReadFromJsonAsync<JsonElement>()).Code());
+    }
+
+    [Fact]
+    public async Task Other_users_get_404_admins_see_everything_and_only_admins_remove()
+    {
+        var (owner, order) = await DoneOrderAsync(DemoUsers.User, "private-order");
+        var guest = await factory.CreateClientForAsync(DemoUsers.Guest);
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var id = order.Id();
+
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.GetAsync($"/api/user/orders/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.PutAsync($"/api/user/orders/pause/{id}", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.DeleteAsync($"/api/user/orders/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.DeleteAsync($"/api/user/orders/remove/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/user/orders/{id}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await owner.DeleteAsync($"/api/user/orders/remove/{id}")).StatusCode);
+        var notDeleted = await admin.DeleteAsync($"/api/user/orders/remove/{id}");
+        Assert.Equal(HttpStatusCode.Conflict, notDeleted.StatusCode);
+        Assert.Equal("ORDER_MUST_BE_DELETED", (await notDeleted.Content.ReadFromJsonAsync<JsonElement>()).Code());
+
+        var deleted = await owner.DeleteAsync($"/api/user/orders/{id}");
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal("DELETED", (await deleted.Content.ReadFromJsonAsync<JsonElement>()).Status());
+        var mine = await owner.GetFromJsonAsync<JsonElement>("/api/user/orders?size=1000");
+        Assert.DoesNotContain(mine.GetProperty("content").EnumerateArray(), o => o.Id() == id);
+        var adminView = await admin.GetFromJsonAsync<JsonElement>($"/api/user/orders/{id}");
+        Assert.Contains("remove", adminView.Links());
+
+        Assert.Equal(HttpStatusCode.OK, (await admin.DeleteAsync($"/api/user/orders/remove/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.GetAsync($"/api/user/orders/{id}")).StatusCode);
+        await using var db = factory.CreateDbContext();
+        Assert.False(await db.OrderFiles.AnyAsync(f => f.OrderId == id));
+        Assert.False(await db.SubOrders.AnyAsync(s => s.OrderId == id));
+    }
+
+    [Theory]
+    [InlineData("PUT", "/api/user/orders/pause/{0}", "ORDER_MUST_BE_PENDING_OR_RUNNING")]
+    [InlineData("PUT", "/api/user/orders/resume/{0}", "ORDER_MUST_BE_PAUSED")]
+    [InlineData("PUT", "/api/user/orders/{0}/retry", "ORDER_MUST_BE_DONE_WITH_WARNING_OR_FAILED")]
+    public async Task Refused_transitions_answer_409_with_the_code(string method, string path, string code)
+    {
+        var (client, order) = await DoneOrderAsync(DemoUsers.User, "refusals-" + code[..20]);
+        var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), string.Format(path, order.Id())));
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal(code, (await response.Content.ReadFromJsonAsync<JsonElement>()).Code());
+        Assert.Equal("DONE", (await GetOrderAsync(client, order.Id())).Status());
+    }
+
+    [Fact]
+    public async Task Unknown_orders_are_404()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/user/orders/987654")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.PutAsync("/api/user/orders/pause/987654", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Restart_makes_a_new_order_from_the_same_selections_and_needs_a_label()
+    {
+        var (client, order) = await DoneOrderAsync(DemoUsers.User, "to-restart");
+        var noLabel = await client.PostAsJsonAsync($"/api/user/orders/{order.Id()}/restart", new { label = "" });
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, noLabel.StatusCode);
+        var restarted = await client.PostAsJsonAsync($"/api/user/orders/{order.Id()}/restart", new { label = "restarted" });
+        Assert.Equal(HttpStatusCode.Created, restarted.StatusCode);
+        var copy = await restarted.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.NotEqual(order.Id(), copy.Id());
+        var done = await WaitForOrderAsync(client, copy.Id(), o => o.Status() == "DONE");
+        Assert.Equal(order.GetProperty("filesCount").GetInt32(), done.GetProperty("filesCount").GetInt32());
+        // The user's current cart was not touched.
+        Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync("/api/order/basket")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Admins_search_with_filters_sorting_and_paging_and_export_the_csv()
+    {
+        var (_, order) = await DoneOrderAsync(DemoUsers.User, "=HYPERLINK(\"x\")");
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var filter = new { owner = DemoUsers.User, statuses = new { values = new[] { "DONE" }, mode = "INCLUDE" } };
+        var page = await (await admin.PostAsJsonAsync("/api/orders/search?page=0&size=5&sort=label,asc", filter)).Content.ReadFromJsonAsync<JsonElement>();
+        var rows = page.GetProperty("content").EnumerateArray().ToList();
+        Assert.NotEmpty(rows);
+        Assert.All(rows, o => Assert.Equal("DONE", o.Status()));
+        Assert.All(rows, o => Assert.Equal(DemoUsers.User, o.GetProperty("owner").GetString()));
+        var labels = rows.Select(o => o.GetProperty("label").GetString()!).ToList();
+        Assert.Equal(labels.Order(StringComparer.Ordinal), labels);
+
+        var excluded = await (await admin.PostAsJsonAsync("/api/orders/search?size=1000", new { statuses = new { values = new[] { "DONE" }, mode = "EXCLUDE" } })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.DoesNotContain(excluded.GetProperty("content").EnumerateArray(), o => o.Status() == "DONE");
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/orders/search?sort=password", filter)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsync("/api/orders/search", new StringContent("{\"statuses\":{\"values\":[\"NOPE\"]}}", Encoding.UTF8, "application/json"))).StatusCode);
+        var user = await factory.CreateClientForAsync(DemoUsers.User);
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.PostAsJsonAsync("/api/orders/search", filter)).StatusCode);
+
+        var csv = await admin.PostAsJsonAsync("/api/orders/csv", filter);
+        Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("orders.csv", csv.Content.Headers.ContentDisposition!.ToString());
+        var text = await csv.Content.ReadAsStringAsync();
+        Assert.StartsWith(string.Join(';', OrderCsvExporter.Header) + "\r\n", text);
+        // The reader consumes the header row itself; the records are the data rows.
+        await using var reader = CsvReader.Create(new StringReader(text), new CsvReaderOptions { Separator = ';' });
+        var records = new List<string[]>();
+        await foreach (var record in reader)
+        {
+            var fields = new string[record.FieldCount];
+            for (var i = 0; i < fields.Length; i++)
+            {
+                fields[i] = record[i].ToString();
+            }
+            records.Add(fields);
+        }
+        var data = records;
+        Assert.Equal(data.Select(r => long.Parse(r[0])).Order(), data.Select(r => long.Parse(r[0])));
+        var injected = data.Single(r => long.Parse(r[0]) == order.Id());
+        Assert.False(injected[1].StartsWith('='), "formula cells must be neutralised");
+        Assert.Contains("HYPERLINK", injected[1]);
+        Assert.Equal("DONE", injected[5]);
+    }
+
+    [Fact]
+    public async Task Admins_extend_the_expiry_of_a_live_order()
+    {
+        var (client, order) = await DoneOrderAsync(DemoUsers.User, "extend-me");
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var target = DateTime.UtcNow.AddDays(30);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PutAsJsonAsync($"/api/orders/{order.Id()}/expiration", new { expirationDate = target })).StatusCode);
+        var extended = await admin.PutAsJsonAsync($"/api/orders/{order.Id()}/expiration", new { expirationDate = target });
+        Assert.Equal(HttpStatusCode.OK, extended.StatusCode);
+        var date = (await extended.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("expirationDate").GetDateTime().ToUniversalTime();
+        Assert.InRange(date, target.AddSeconds(-1), target.AddSeconds(1));
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PutAsJsonAsync($"/api/orders/{order.Id()}/expiration", new { expirationDate = DateTime.UtcNow.AddDays(-1) })).StatusCode);
+    }
+}
