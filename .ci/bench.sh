@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 mkdir -p .ci/out
 export REGARDS_BENCH_OUT="$PWD/.ci/out/bench.tsv"
 rm -f "$REGARDS_BENCH_OUT"
-dotnet test Regards.Portal.Tests -c Release --filter "Category=Benchmark" --logger "console;verbosity=minimal" "$@"
+# BENCH_FILTER narrows the run, e.g. BENCH_FILTER="FullyQualifiedName~P6".
+dotnet test Regards.Portal.Tests -c Release --filter "Category=Benchmark${BENCH_FILTER:+&$BENCH_FILTER}" --logger "console;verbosity=minimal" "$@"
 echo
 echo "Benchmarks, $(date -u +%Y-%m-%d), $(nproc) cores"
 { printf 'id\tscenario\tsize\tfigure\treference\tratio\ttarget\n'; sort "$REGARDS_BENCH_OUT"; } | column -t -s $'\t'

@@ -9,6 +9,7 @@ using Regards.Portal.Data;
 using Regards.Portal.Downloads;
 using Regards.Portal.Identity;
 using Regards.Portal.Infrastructure;
+using Regards.Portal.Notifications;
 using Regards.Portal.Orders;
 using Regards.Portal.Storage;
 
@@ -32,6 +33,7 @@ builder.Services.AddPortalIdentity();
 builder.Services.AddStorage(builder.Configuration, builder.Environment);
 builder.Services.AddCatalog(builder.Configuration);
 builder.Services.AddBasket(builder.Configuration);
+builder.Services.AddNotifications(builder.Configuration, builder.Environment);
 builder.Services.AddOrders(builder.Configuration);
 builder.Services.AddDownloads(builder.Configuration);
 builder.Services.AddAdmin();

@@ -9,6 +9,9 @@ public class PortalException(int status, string code, string message) : Exceptio
     public int Status { get; } = status;
     public string Code { get; } = code;
 
+    /// <summary>Sent as <c>Retry-After</c> (429, 503) when set.</summary>
+    public int? RetryAfterSeconds { get; init; }
+
     public static PortalException NotFound(string what) => new(StatusCodes.Status404NotFound, "NOT_FOUND", $"{what} was not found.");
     public static PortalException BadRequest(string code, string message) => new(StatusCodes.Status400BadRequest, code, message);
     public static PortalException Forbidden(string message) => new(StatusCodes.Status403Forbidden, "FORBIDDEN", message);

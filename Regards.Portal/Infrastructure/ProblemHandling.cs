@@ -27,6 +27,10 @@ internal sealed class PortalExceptionHandler(IProblemDetailsService problems, IL
         }
 
         context.Response.StatusCode = status;
+        if (exception is PortalException { RetryAfterSeconds: { } retryAfter })
+        {
+            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

@@ -65,9 +65,12 @@ public sealed class OrderEngine(
                     completions.Add(RunCompletionAsync(orderId, stoppingToken));
                 }
                 stagings.RemoveAll(t => t.IsCompleted);
-                while (stagings.Count < Options.MaxParallelStaging && await ClaimSubOrderAsync(stoppingToken) is { } job)
+                if (stagings.Count < Options.MaxParallelStaging)
                 {
-                    stagings.Add(RunStagingAsync(job.SubOrderId, job.OrderId, stoppingToken));
+                    foreach (var job in await ClaimSubOrdersAsync(Options.MaxParallelStaging - stagings.Count, stoppingToken))
+                    {
+                        stagings.Add(RunStagingAsync(job.SubOrderId, job.OrderId, stoppingToken));
+                    }
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -147,11 +150,13 @@ public sealed class OrderEngine(
     }
 
     /// <summary>
-    /// Claims one queued sub-order (or one whose staging lease expired) respecting the per-user throttle, in
-    /// fair order: application orders first, then the least recently served user, then the oldest.
+    /// Claims up to <paramref name="count"/> queued sub-orders (or ones whose staging lease expired) respecting the
+    /// per-user throttle, in fair order: application orders first, then the least recently served user, then the oldest.
+    /// One read of the queue and of the users' active counts per batch; each claim is still its own conditional update.
     /// </summary>
-    internal async Task<(long SubOrderId, long OrderId)?> ClaimSubOrderAsync(CancellationToken cancellationToken)
+    internal async Task<List<(long SubOrderId, long OrderId)>> ClaimSubOrdersAsync(int count, CancellationToken cancellationToken)
     {
+        var claimed = new List<(long, long)>();
         var now = Now;
         var max = Options.MaxActiveSubOrdersPerUser;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -162,7 +167,7 @@ public sealed class OrderEngine(
             .Select(s => new { s.Id, s.OrderId, s.Owner, s.Priority }).Take(200).ToListAsync(cancellationToken);
         if (candidates.Count == 0)
         {
-            return null;
+            return claimed;
         }
         var active = await db.SubOrders
             .Where(s => !s.External && ((s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt >= now) || (s.JobState == SubOrderJobState.Staged && s.WaitingForUser)))
@@ -175,10 +180,18 @@ public sealed class OrderEngine(
             .ToList();
         foreach (var candidate in ordered)
         {
+            if (claimed.Count >= count)
+            {
+                break;
+            }
             var owner = candidate.Owner;
+            if (active.GetValueOrDefault(owner) >= max)
+            {
+                continue;
+            }
             var expires = now + Options.LeaseDuration;
             // The throttle is part of the claim: another instance cannot push the user over the limit between our read and write.
-            var claimed = await db.SubOrders
+            var won = await db.SubOrders
                 .Where(s => s.Id == candidate.Id
                             && (s.JobState == SubOrderJobState.Queued || (s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt < now))
                             && db.SubOrders.Count(x => x.Owner == owner && !x.External &&
@@ -190,13 +203,14 @@ public sealed class OrderEngine(
                     .SetProperty(x => x.StagingStartedAt, now)
                     .SetProperty(x => x.Attempts, x => x.Attempts + 1)
                     .SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
-            if (claimed == 1)
+            if (won == 1)
             {
                 lastServed[owner] = now;
-                return (candidate.Id, candidate.OrderId);
+                active[owner] = active.GetValueOrDefault(owner) + 1;
+                claimed.Add((candidate.Id, candidate.OrderId));
             }
         }
-        return null;
+        return claimed;
     }
 
     private async Task RunStagingAsync(long subOrderId, long orderId, CancellationToken stoppingToken)

@@ -27,7 +27,8 @@ public sealed class OrdersOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")] public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     [Range(100, 1_000_000)] public int CompletionPageSize { get; set; } = 10_000;
-    [Range(1, 16)] public int MaxParallelStaging { get; set; } = 4;
+    /// <summary>Sub-orders staged at once by one instance (mostly waiting on storage, so more than the cores).</summary>
+    [Range(1, 64)] public int MaxParallelStaging { get; set; } = 8;
     [Range(1, 255)] public int LabelMaxLength { get; set; } = 50;
 
     /// <summary>Run the background engine (completion, staging, expiry). Tests that arrange states by hand turn it off.</summary>

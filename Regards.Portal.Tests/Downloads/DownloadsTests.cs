@@ -1,0 +1,416 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Catalog;
+using Regards.Portal.Downloads;
+using Regards.Portal.Orders;
+using Regards.Portal.Tests.Infrastructure;
+using static Regards.Portal.Tests.Orders.OrderTestKit;
+
+namespace Regards.Portal.Tests.Downloads;
+
+public sealed class DownloadsFactory : PortalAppFactory
+{
+    public DownloadsFactory()
+    {
+        Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.100";
+        Settings["Orders:PollInterval"] = "00:00:00.050";
+        Settings["Orders:MaxActiveSubOrdersPerUser"] = "1000";
+        Settings["Downloads:RetryAfterSeconds"] = "7";
+        StartKestrel();
+    }
+}
+
+/// <summary>Zip, metalink, tokens, single files, listings, quotas and e-mails over real HTTP on Kestrel.</summary>
+public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<DownloadsFactory>
+{
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private async Task<(HttpClient Client, long OrderId)> DoneOrderAsync(string email, object selection, string label)
+    {
+        var client = await factory.CreateClientForAsync(email);
+        await FillCartAsync(client, selection);
+        var order = await CreateOrderAsync(client, label);
+        await WaitForOrderAsync(client, order.Id(), o => o.Status() == "DONE");
+        return (client, order.Id());
+    }
+
+    /// <summary>The order's files with bytes here (external quicklooks are URLs elsewhere: listed, never served).</summary>
+    private async Task<List<OrderFile>> FilesAsync(long orderId)
+    {
+        await using var db = factory.CreateDbContext();
+        return await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == orderId && f.Tier != StorageTier.External).OrderBy(f => f.Id).ToListAsync();
+    }
+
+    private async Task<int> AllFilesCountAsync(long orderId)
+    {
+        await using var db = factory.CreateDbContext();
+        return await db.OrderFiles.CountAsync(f => f.OrderId == orderId);
+    }
+
+    [Fact]
+    public async Task The_zip_holds_every_available_file_byte_for_byte_and_marks_them_downloaded_after_the_last_byte()
+    {
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "zip-me");
+        var files = await FilesAsync(orderId);
+        Assert.NotEmpty(files);
+
+        using var response = await client.GetAsync($"/api/user/orders/{orderId}/download");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/zip", response.Content.Headers.ContentType!.MediaType);
+        Assert.Matches($@"order_{orderId}_\d{{14}}\.zip", response.Content.Headers.ContentDisposition!.FileName!.Trim('"'));
+        var bytes = await response.Content.ReadAsByteArrayAsync();
+        using var archive = new ZipArchive(new MemoryStream(bytes), ZipArchiveMode.Read);
+        var hashes = new List<string>();
+        foreach (var entry in archive.Entries.Where(e => e.Name != "NOTICE.txt"))
+        {
+            Assert.Equal(0, entry.CompressedLength - entry.Length); // stored
+            await using var stream = await entry.OpenAsync();
+            hashes.Add(Convert.ToHexStringLower(await SHA256.HashDataAsync(stream)));
+        }
+        Assert.Equal(files.Select(f => f.Checksum!).Order(), hashes.Order());
+
+        var after = await FilesAsync(orderId);
+        Assert.All(after, f => Assert.Equal(OrderFileState.Downloaded, f.State));
+        // Nothing left to zip: 204.
+        Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync($"/api/user/orders/{orderId}/download")).StatusCode);
+        var other = await factory.CreateClientForAsync(DemoUsers.Guest);
+        Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync($"/api/user/orders/{orderId}/download")).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_zip_is_valid_for_unzip_and_renames_duplicates_and_explains_unreadable_files()
+    {
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "zip-dup");
+        await using (var db = factory.CreateDbContext())
+        {
+            var ids = await db.OrderFiles.Where(f => f.OrderId == orderId).OrderBy(f => f.Id).Select(f => f.Id).Take(3).ToListAsync();
+            await db.OrderFiles.Where(f => f.Id == ids[0] || f.Id == ids[1]).ExecuteUpdateAsync(s => s.SetProperty(f => f.Name, "same.nc"));
+            await db.OrderFiles.Where(f => f.Id == ids[2]).ExecuteUpdateAsync(s => s.SetProperty(f => f.Location, "swot/missing-file.nc"));
+        }
+        var path = Path.Combine(factory.DataPath, $"dup-{orderId}.zip");
+        await File.WriteAllBytesAsync(path, await client.GetByteArrayAsync($"/api/user/orders/{orderId}/download"));
+        var (code, output) = await Tools.RunAsync("unzip", $"-l {path}");
+        Assert.True(code == 0, output);
+        Assert.Contains("same.nc", output);
+        Assert.Contains("same (1).nc", output);
+        Assert.Contains("NOTICE.txt", output);
+        (code, output) = await Tools.RunAsync("unzip", $"-p {path} NOTICE.txt");
+        Assert.Contains("could not be read", output);
+        (code, output) = await Tools.RunAsync("unzip", $"-tq {path}");
+        Assert.True(code == 0, output);
+        // The unreadable file was not sent: it stays AVAILABLE.
+        var files = await FilesAsync(orderId);
+        Assert.Single(files, f => f.State == OrderFileState.Available);
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_mid_zip_changes_nothing()
+    {
+        var generator = factory.Services.GetRequiredService<CatalogGenerator>();
+        var datasetId = await generator.AddBenchmarkDatasetAsync(12, 1, 4 * 1024 * 1024, metadataOnly: false, datasetId: "URN:AIP:DATASET:big-zip");
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId }, "zip-abort");
+        using (var response = await client.GetAsync($"/api/user/orders/{orderId}/download", HttpCompletionOption.ResponseHeadersRead))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[64 * 1024];
+            await stream.ReadAtLeastAsync(buffer, buffer.Length);
+        }
+        await Task.Delay(1500);
+        Assert.All(await FilesAsync(orderId), f => Assert.Equal(OrderFileState.Available, f.State));
+        Assert.Equal("DONE", (await GetOrderAsync(client, orderId)).Status());
+    }
+
+    [Fact]
+    public async Task The_metalink_lists_every_file_with_size_hash_and_a_public_url_that_downloads_it()
+    {
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "metalink");
+        var files = await FilesAsync(orderId);
+        using var response = await client.GetAsync($"/api/user/orders/{orderId}/metalink/download");
+        Assert.Equal("application/metalink4+xml", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal($"order_{orderId}.meta4", response.Content.Headers.ContentDisposition!.FileName!.Trim('"'));
+        var doc = XDocument.Parse(await response.Content.ReadAsStringAsync());
+        XNamespace ns = "urn:ietf:params:xml:ns:metalink";
+        Assert.Equal(ns + "metalink", doc.Root!.Name);
+        Assert.Equal(await AllFilesCountAsync(orderId), doc.Root.Elements(ns + "file").Count());
+        // External files point to their own URL; the others to the public file endpoint.
+        var entries = doc.Root.Elements(ns + "file").Where(e => e.Element(ns + "url")!.Value.Contains("/api/orders/public/files/")).ToList();
+        Assert.Equal(files.Count, entries.Count);
+        foreach (var entry in entries)
+        {
+            var hash = entry.Element(ns + "hash")!;
+            Assert.Equal("sha-256", hash.Attribute("type")!.Value);
+            var file = files.Single(f => f.Checksum == hash.Value);
+            Assert.Equal(file.Size, long.Parse(entry.Element(ns + "size")!.Value));
+            Assert.Equal(file.Name, entry.Attribute("name")!.Value);
+        }
+        // Every URL works without a session: the public token carries the access.
+        var anonymous = factory.CreateAnonymousClient();
+        foreach (var entry in entries)
+        {
+            var bytes = await anonymous.GetByteArrayAsync(entry.Element(ns + "url")!.Value);
+            Assert.Equal(entry.Element(ns + "hash")!.Value, Sha256(bytes));
+        }
+        // Marked once each response completed on the server side.
+        await WaitAsync(async () => (await FilesAsync(orderId)).All(f => f.State == OrderFileState.Downloaded), 5, "all files downloaded");
+
+        var v3 = XDocument.Parse(await client.GetStringAsync($"/api/user/orders/{orderId}/metalink/download?format=v3"));
+        XNamespace ns3 = "http://www.metalinker.org/";
+        Assert.Equal("3.0", v3.Root!.Attribute("version")!.Value);
+        Assert.Equal(await AllFilesCountAsync(orderId), v3.Root.Element(ns3 + "files")!.Elements(ns3 + "file").Count());
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/user/orders/{orderId}/metalink/download?format=v9")).StatusCode);
+        var guest = await factory.CreateClientForAsync(DemoUsers.Guest);
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.GetAsync($"/api/user/orders/{orderId}/metalink/download")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Public_tokens_open_their_own_order_only_and_refuse_forged_truncated_expired_and_foreign_ones()
+    {
+        var (client, orderA) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "token-a");
+        var (_, orderB) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_00" }, "token-b");
+        var tokens = factory.Services.GetRequiredService<OrderTokens>();
+        var tokenA = tokens.Create(orderA, DemoUsers.User, DateTime.UtcNow.AddDays(1));
+        var fileA = (await FilesAsync(orderA))[0];
+        var fileB = (await FilesAsync(orderB))[0];
+        var anonymous = factory.CreateAnonymousClient();
+        string Url(long fileId, string token) => $"/api/orders/public/files/{fileId}?orderToken={Uri.EscapeDataString(token)}";
+
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(Url(fileA.Id, tokenA))).StatusCode);
+        // Same owner, other order: not found, never bytes.
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(Url(fileB.Id, tokenA))).StatusCode);
+        var forged = tokenA[..^4] + (tokenA[^4] == 'A' ? "BBBB" : "AAAA");
+        var foreign = new EphemeralDataProtectionProvider().CreateProtector("Regards.Portal.Downloads.OrderToken.v1").Protect($"{orderB}\n{DemoUsers.User}\n{DateTime.UtcNow.AddDays(1).Ticks}");
+        var expired = tokens.Create(orderA, DemoUsers.User, DateTime.UtcNow.AddMinutes(-1));
+        foreach (var bad in new[] { forged, tokenA[..(tokenA.Length / 2)], expired, foreign, "", "not-a-token" })
+        {
+            var response = await anonymous.GetAsync(Url(fileA.Id, bad));
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.NotEqual("application/octet-stream", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/user/orders/metalink/download?orderToken={Uri.EscapeDataString(bad)}")).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync($"/api/orders/public/files/{fileA.Id}")).StatusCode);
+        // A token of another owner's order naming this owner does not exist: the owner is part of the signed payload.
+        var wrongOwner = tokens.Create(orderA, DemoUsers.Guest, DateTime.UtcNow.AddDays(1));
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(Url(fileA.Id, wrongOwner))).StatusCode);
+        // The public metalink with token A lists order A.
+        var meta = await anonymous.GetStringAsync($"/api/user/orders/metalink/download?orderToken={Uri.EscapeDataString(tokenA)}");
+        Assert.Contains(fileA.Checksum!, meta);
+        Assert.DoesNotContain(fileB.Checksum!, meta);
+        // Deleted order: its tokens open nothing.
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/user/orders/{orderA}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(Url(fileA.Id, tokenA))).StatusCode);
+    }
+
+    [Fact]
+    public async Task Single_files_answer_ranges_etags_head_and_mark_downloaded_at_the_last_byte()
+    {
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "ranges");
+        var file = (await FilesAsync(orderId)).OrderByDescending(f => f.Size).First();
+        var url = $"/api/orders/files/{file.Id}";
+
+        using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, url));
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        Assert.Equal(file.Size, head.Content.Headers.ContentLength);
+        Assert.Equal("bytes", head.Headers.AcceptRanges.Single());
+        Assert.Equal($"\"{file.Checksum}\"", head.Headers.ETag!.Tag);
+        Assert.Equal(file.Name, head.Content.Headers.ContentDisposition!.FileNameStar);
+        Assert.Equal(OrderFileState.Available, (await FilesAsync(orderId)).Single(f => f.Id == file.Id).State);
+
+        var first = new HttpRequestMessage(HttpMethod.Get, url);
+        first.Headers.Range = new RangeHeaderValue(0, 99);
+        using var part = await client.SendAsync(first);
+        Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+        Assert.Equal($"bytes 0-99/{file.Size}", part.Content.Headers.ContentRange!.ToString());
+        var start = await part.Content.ReadAsByteArrayAsync();
+        Assert.Equal(100, start.Length);
+        Assert.Equal(OrderFileState.Available, (await FilesAsync(orderId)).Single(f => f.Id == file.Id).State);
+
+        // Resume from byte 100 with If-Range on the right ETag: 206 to the last byte, then DOWNLOADED.
+        var rest = new HttpRequestMessage(HttpMethod.Get, url);
+        rest.Headers.Range = new RangeHeaderValue(100, null);
+        rest.Headers.IfRange = new RangeConditionHeaderValue(head.Headers.ETag);
+        using var restResponse = await client.SendAsync(rest);
+        Assert.Equal(HttpStatusCode.PartialContent, restResponse.StatusCode);
+        var whole = start.Concat(await restResponse.Content.ReadAsByteArrayAsync()).ToArray();
+        Assert.Equal(file.Checksum, Sha256(whole));
+        await WaitAsync(async () => (await FilesAsync(orderId)).Single(f => f.Id == file.Id).State == OrderFileState.Downloaded, 5);
+
+        // If-Range with a stale validator: the whole file.
+        var stale = new HttpRequestMessage(HttpMethod.Get, url);
+        stale.Headers.Range = new RangeHeaderValue(100, null);
+        stale.Headers.IfRange = new RangeConditionHeaderValue(new EntityTagHeaderValue("\"old\""));
+        using var full = await client.SendAsync(stale);
+        Assert.Equal(HttpStatusCode.OK, full.StatusCode);
+        Assert.Equal(file.Size, (await full.Content.ReadAsByteArrayAsync()).Length);
+
+        var beyond = new HttpRequestMessage(HttpMethod.Get, url);
+        beyond.Headers.Range = new RangeHeaderValue(file.Size + 10, null);
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, (await client.SendAsync(beyond)).StatusCode);
+        var guest = await factory.CreateClientForAsync(DemoUsers.Guest);
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.GetAsync(url)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await factory.CreateAnonymousClient().GetAsync(url)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Pending_files_answer_202_or_503_with_retry_headers_and_files_in_error_422()
+    {
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "not-ready");
+        var files = await FilesAsync(orderId);
+        await using (var db = factory.CreateDbContext())
+        {
+            await db.OrderFiles.Where(f => f.Id == files[0].Id).ExecuteUpdateAsync(s => s.SetProperty(f => f.State, OrderFileState.Pending));
+            await db.OrderFiles.Where(f => f.Id == files[1].Id).ExecuteUpdateAsync(s => s.SetProperty(f => f.State, OrderFileState.Error).SetProperty(f => f.DownloadError, "tape unreadable"));
+        }
+        using var pending = await client.GetAsync($"/api/orders/files/{files[0].Id}");
+        Assert.Equal(HttpStatusCode.Accepted, pending.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), pending.Headers.RetryAfter!.Delta);
+        Assert.Equal("7000", pending.Headers.GetValues("X-regards-retry").Single());
+        Assert.Empty(await pending.Content.ReadAsByteArrayAsync());
+
+        var token = factory.Services.GetRequiredService<OrderTokens>().Create(orderId, DemoUsers.User, DateTime.UtcNow.AddDays(1));
+        using var unavailable = await factory.CreateAnonymousClient().GetAsync($"/api/orders/public/files/{files[0].Id}?orderToken={Uri.EscapeDataString(token)}&notReady=503");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
+        Assert.NotNull(unavailable.Headers.RetryAfter);
+
+        using var error = await client.GetAsync($"/api/orders/files/{files[1].Id}");
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, error.StatusCode);
+        var problem = await error.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("FILE_IN_ERROR", problem.Code());
+        Assert.Contains("tape unreadable", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_cut_download_is_recorded_as_download_error_and_a_later_complete_one_fixes_it()
+    {
+        var generator = factory.Services.GetRequiredService<CatalogGenerator>();
+        var datasetId = await generator.AddBenchmarkDatasetAsync(1, 1, 32 * 1024 * 1024, metadataOnly: false, datasetId: "URN:AIP:DATASET:big-file");
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId }, "cut");
+        var file = (await FilesAsync(orderId)).Single();
+        using (var response = await client.GetAsync($"/api/orders/files/{file.Id}", HttpCompletionOption.ResponseHeadersRead))
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            await stream.ReadAtLeastAsync(new byte[128 * 1024], 128 * 1024);
+        }
+        await WaitAsync(async () => (await FilesAsync(orderId)).Single().State == OrderFileState.DownloadError, 10, "cut download recorded");
+        var cut = (await FilesAsync(orderId)).Single();
+        Assert.Matches($@"^only \d+/{file.Size} bytes$", cut.DownloadError);
+        Assert.Equal("DONE_WITH_WARNING", (await GetOrderAsync(client, orderId)).Status());
+
+        var bytes = await client.GetByteArrayAsync($"/api/orders/files/{file.Id}");
+        Assert.Equal(file.Checksum, Sha256(bytes));
+        await WaitAsync(async () => (await FilesAsync(orderId)).Single().State == OrderFileState.Downloaded, 5);
+    }
+
+    [Fact]
+    public async Task Listings_are_paged_and_checked_for_ownership()
+    {
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "listing");
+        var order = await GetOrderAsync(client, orderId);
+        var taskId = order.GetProperty("datasetTasks")[0].GetProperty("id").GetInt64();
+        var page = await client.GetFromJsonAsync<JsonElement>($"/api/orders/{orderId}/dataset/{taskId}/files?page=0&size=1");
+        Assert.Equal(order.GetProperty("filesCount").GetInt32(), page.GetProperty("metadata").GetProperty("totalElements").GetInt32());
+        var row = page.GetProperty("content")[0];
+        Assert.Equal("AVAILABLE", row.GetProperty("state").GetString());
+        Assert.Equal(1, row.GetProperty("subOrder").GetInt32());
+        Assert.Equal($"/api/orders/files/{row.GetProperty("id").GetInt64()}", row.GetProperty("downloadUrl").GetString());
+        var available = await client.GetFromJsonAsync<JsonElement>($"/api/orders/{orderId}/files/available");
+        Assert.Equal(order.GetProperty("filesCount").GetInt32(), available.GetProperty("content").GetArrayLength());
+
+        var guest = await factory.CreateClientForAsync(DemoUsers.Guest);
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.GetAsync($"/api/orders/{orderId}/dataset/{taskId}/files")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await guest.GetAsync($"/api/orders/{orderId}/files/available")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/orders/{orderId}/dataset/{taskId + 100000}/files")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/orders/{orderId}/files/available?size=5000")).StatusCode);
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync($"/api/orders/{orderId}/files/available")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Quotas_refuse_with_429_and_cut_the_zip_with_a_notice()
+    {
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.Guest, new { datasetId = Swot, q = "SSH_001_01" }, "quota");
+        var raw = (await FilesAsync(orderId)).Where(f => f.DataType == DataType.RawData).ToList();
+        Assert.True(raw.Count >= 2);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = 1, maxConcurrentDownloads = -1, resetCount = true })).StatusCode);
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/orders/files/{raw[0].Id}")).StatusCode);
+            using var refused = await client.GetAsync($"/api/orders/files/{raw[1].Id}");
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.Equal("DOWNLOAD_QUOTA_EXCEEDED", (await refused.Content.ReadFromJsonAsync<JsonElement>()).Code());
+
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = 2, maxConcurrentDownloads = -1, resetCount = true })).StatusCode);
+            var zip = await client.GetByteArrayAsync($"/api/user/orders/{orderId}/download");
+            using var archive = new ZipArchive(new MemoryStream(zip));
+            var notice = archive.GetEntry("NOTICE.txt");
+            Assert.NotNull(notice);
+            using var reader = new StreamReader(await notice.OpenAsync());
+            Assert.Contains("quota", await reader.ReadToEndAsync());
+            Assert.Equal(2, archive.Entries.Count(e => raw.Any(r => r.Name == e.Name)));
+            Assert.Equal(2, (await client.GetFromJsonAsync<JsonElement>("/api/user/quota")).GetProperty("downloadsCount").GetInt32());
+
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = -1, maxConcurrentDownloads = 0, resetCount = true })).StatusCode);
+            using var busy = await client.GetAsync($"/api/orders/files/{raw[0].Id}");
+            Assert.Equal(HttpStatusCode.TooManyRequests, busy.StatusCode);
+            Assert.NotNull(busy.Headers.RetryAfter);
+            Assert.Equal(HttpStatusCode.BadRequest, (await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = -5, maxConcurrentDownloads = -1, resetCount = false })).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = -1, maxConcurrentDownloads = -1, resetCount = true })).StatusCode);
+        }
+        finally
+        {
+            await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = -1, maxConcurrentDownloads = -1, resetCount = true });
+        }
+    }
+
+    [Fact]
+    public async Task The_order_created_mail_lands_in_the_pickup_folder_with_a_working_metalink_link()
+    {
+        var (_, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "mail-me");
+        var folder = Path.Combine(factory.DataPath, "mail-pickup");
+        string? mail = null;
+        await WaitAsync(async () =>
+        {
+            foreach (var path in Directory.Exists(folder) ? Directory.GetFiles(folder, "*.eml") : [])
+            {
+                var message = await MimeKit.MimeMessage.LoadAsync(path);
+                if (message.Subject!.Contains("\"mail-me\" created"))
+                {
+                    mail = message.TextBody;
+                    return true;
+                }
+            }
+            return false;
+        }, 10, "order created mail");
+        var link = System.Text.RegularExpressions.Regex.Match(mail!, @"http://localhost:5080(/api/user/orders/metalink/download\?orderToken=\S+)").Groups[1].Value;
+        Assert.NotEmpty(link);
+        Assert.Contains("/orders", mail);
+        var metalink = XDocument.Parse(await factory.CreateAnonymousClient().GetStringAsync(link));
+        Assert.Equal(await AllFilesCountAsync(orderId), metalink.Root!.Elements().Count(e => e.Name.LocalName == "file"));
+    }
+}
+
+internal static class Tools
+{
+    public static async Task<(int Code, string Output)> RunAsync(string file, string arguments, string? workingDirectory = null, int timeoutSeconds = 120)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(file, arguments)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        }) ?? throw new InvalidOperationException($"{file} did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Admin;
+using Regards.Portal.Data;
+using Regards.Portal.Infrastructure;
+
+namespace Regards.Portal.Downloads;
+
+/// <summary>A user's effective limits: their own when an admin set them, else the portal defaults; -1 = unlimited.</summary>
+public sealed record DownloadLimits(int MaxDownloads, int MaxConcurrentDownloads, int DownloadsCount)
+{
+    public int? Remaining => MaxDownloads < 0 ? null : Math.Max(0, MaxDownloads - DownloadsCount);
+}
+
+/// <summary>
+/// Per-user download quotas of api.md: completed raw-data downloads counted in the database (atomic increments),
+/// concurrent downloads counted in this instance (a slot is held for the duration of one response).
+/// </summary>
+public sealed class DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory, PortalSettingsService settings)
+{
+    private readonly ConcurrentDictionary<string, int> running = new(StringComparer.OrdinalIgnoreCase);
+
+    public async Task<DownloadLimits> GetLimitsAsync(string owner, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var normalized = owner.ToUpperInvariant();
+        var user = await db.Users.AsNoTracking().Where(u => u.NormalizedEmail == normalized)
+            .Select(u => new { u.MaxDownloads, u.MaxConcurrentDownloads, u.DownloadsCount }).FirstOrDefaultAsync(cancellationToken);
+        var defaults = await settings.GetAsync(cancellationToken);
+        return new DownloadLimits(
+            user is { MaxDownloads: >= 0 } ? user.MaxDownloads : defaults.DefaultMaxDownloads,
+            user is { MaxConcurrentDownloads: >= 0 } ? user.MaxConcurrentDownloads : defaults.DefaultMaxConcurrentDownloads,
+            user?.DownloadsCount ?? 0);
+    }
+
+    /// <summary>Takes a concurrent-download slot or answers 429; the quota of completed downloads is checked too.</summary>
+    public async Task<DownloadSlot> AcquireAsync(string owner, CancellationToken cancellationToken)
+    {
+        var limits = await GetLimitsAsync(owner, cancellationToken);
+        if (limits.Remaining == 0)
+        {
+            throw new PortalException(StatusCodes.Status429TooManyRequests, "DOWNLOAD_QUOTA_EXCEEDED",
+                $"The download quota of {limits.MaxDownloads} files is used up; ask an administrator to raise it.");
+        }
+        var max = limits.MaxConcurrentDownloads;
+        var taken = running.AddOrUpdate(owner, 1, (_, n) => n + 1);
+        if (max >= 0 && taken > max)
+        {
+            Release(owner);
+            throw new PortalException(StatusCodes.Status429TooManyRequests, "TOO_MANY_CONCURRENT_DOWNLOADS",
+                $"At most {max} downloads at the same time; retry when one has finished.") { RetryAfterSeconds = 5 };
+        }
+        return new DownloadSlot(this, owner, limits);
+    }
+
+    /// <summary>Counts completed raw-data downloads.</summary>
+    public async Task CountAsync(string owner, int count, CancellationToken cancellationToken)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var normalized = owner.ToUpperInvariant();
+        await db.Users.Where(u => u.NormalizedEmail == normalized)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount + count), cancellationToken);
+    }
+
+    /// <summary>Admin: sets a user's own limits (-1 = the portal default applies) and optionally resets the count.</summary>
+    public async Task SetUserLimitsAsync(string email, int maxDownloads, int maxConcurrentDownloads, bool resetCount, CancellationToken cancellationToken)
+    {
+        if (maxDownloads < -1 || maxConcurrentDownloads < -1)
+        {
+            throw PortalException.BadRequest("BAD_QUOTA", "Limits are -1 (default) or a positive number.");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var normalized = email.ToUpperInvariant();
+        var changed = await db.Users.Where(u => u.NormalizedEmail == normalized)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(u => u.MaxDownloads, maxDownloads)
+                .SetProperty(u => u.MaxConcurrentDownloads, maxConcurrentDownloads)
+                .SetProperty(u => u.DownloadsCount, u => resetCount ? 0 : u.DownloadsCount), cancellationToken);
+        if (changed == 0)
+        {
+            throw PortalException.NotFound("User");
+        }
+    }
+
+    internal void Release(string owner) =>
+        running.AddOrUpdate(owner, 0, (_, n) => Math.Max(0, n - 1));
+}
+
+/// <summary>One running download; disposing gives the concurrency slot back.</summary>
+public sealed class DownloadSlot(DownloadQuotas quotas, string owner, DownloadLimits limits) : IDisposable
+{
+    private int released;
+
+    public DownloadLimits Limits => limits;
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref released, 1) == 0)
+        {
+            quotas.Release(owner);
+        }
+    }
+}

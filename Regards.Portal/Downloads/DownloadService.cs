@@ -1,0 +1,324 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Catalog;
+using Regards.Portal.Data;
+using Regards.Portal.Identity;
+using Regards.Portal.Infrastructure;
+using Regards.Portal.Orders;
+using Regards.Portal.Storage;
+
+namespace Regards.Portal.Downloads;
+
+/// <summary>One order file as the download endpoints need it.</summary>
+public sealed record DownloadFile(
+    long Id, long OrderId, string Owner, string Name, long Size, string MimeType, string? Checksum, OrderFileState State,
+    string? Error, DataType DataType, StorageTier Tier, string Location)
+{
+    public StorageFileRef Ref => new(Tier, Location, Size, Checksum);
+}
+
+/// <summary>An order file in the listings of api.md.</summary>
+public sealed record OrderFileDto(
+    long Id, string Filename, long Size, string MimeType, DataType DataType, string? Checksum, OrderFileState State,
+    string? DownloadError, int SubOrder, string DownloadUrl, string ProviderId, long DatasetTaskId);
+
+/// <summary>The order a zip or metalink is made of (access and state already checked).</summary>
+public sealed record DownloadableOrder(long Id, string Owner, string Label, DateTime? ExpirationDate);
+
+/// <summary>
+/// Every way of getting an order's data out: listings, the streamed zip, the streamed metalink and single files.
+/// Ownership is checked on every path (REGARDS does not check it on its file listings); another user's order is 404.
+/// </summary>
+public sealed class DownloadService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IFileStorage storage,
+    IOrderFileEvents fileEvents,
+    OrderTokens tokens,
+    DownloadQuotas quotas,
+    IOptions<DownloadOptions> options,
+    TimeProvider time,
+    ILogger<DownloadService> logger)
+{
+    private const int ZipPageSize = 500;
+    private static readonly OrderStatus[] Gone = [OrderStatus.Expired, OrderStatus.Deleted];
+
+    public DownloadOptions Options => options.Value;
+
+    private static IQueryable<Order> Visible(PortalDbContext db, Caller caller) =>
+        caller.IsAdmin ? db.Orders : db.Orders.Where(o => o.Owner == caller.Email);
+
+    private static async Task<Order> RequireOrderAsync(PortalDbContext db, Caller caller, long orderId, CancellationToken cancellationToken) =>
+        await Visible(db, caller).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
+
+    /// <summary>The order of a valid token, still live and still that owner's; else 404.</summary>
+    private static async Task<Order> RequireTokenOrderAsync(PortalDbContext db, OrderTokenClaims claims, CancellationToken cancellationToken) =>
+        await db.Orders.AsNoTracking().FirstOrDefaultAsync(o => o.Id == claims.OrderId && o.Owner == claims.Owner && !Gone.Contains(o.Status), cancellationToken)
+        ?? throw PortalException.NotFound("Order");
+
+    /// <summary>A public token for the order's metalink and files (e-mails, metalink URLs), valid until the order expires.</summary>
+    public string CreateToken(Order order) => tokens.Create(order);
+
+    public OrderTokenClaims RequireToken(string? token) =>
+        tokens.Read(token) ?? throw new PortalException(StatusCodes.Status401Unauthorized, "INVALID_TOKEN", "The download link is invalid or has expired.");
+
+    // ---- listings ------------------------------------------------------------------------------------------
+
+    public async Task<PagedResult<OrderFileDto>> ListDatasetFilesAsync(Caller caller, long orderId, long datasetTaskId, PageRequest page, CancellationToken cancellationToken)
+    {
+        page.Validate();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await RequireOrderAsync(db, caller, orderId, cancellationToken);
+        if (!await db.DatasetTasks.AnyAsync(t => t.Id == datasetTaskId && t.OrderId == orderId, cancellationToken))
+        {
+            throw PortalException.NotFound("Dataset task");
+        }
+        return await ListAsync(db, db.OrderFiles.Where(f => f.OrderId == orderId && f.DatasetTaskId == datasetTaskId), page, cancellationToken);
+    }
+
+    public async Task<PagedResult<OrderFileDto>> ListAvailableAsync(Caller caller, long orderId, PageRequest page, CancellationToken cancellationToken)
+    {
+        page.Validate();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await RequireOrderAsync(db, caller, orderId, cancellationToken);
+        return await ListAsync(db, db.OrderFiles.Where(f => f.OrderId == orderId && f.State == OrderFileState.Available), page, cancellationToken);
+    }
+
+    private static async Task<PagedResult<OrderFileDto>> ListAsync(PortalDbContext db, IQueryable<OrderFile> files, PageRequest page, CancellationToken cancellationToken)
+    {
+        var total = await files.LongCountAsync(cancellationToken);
+        var content = await files.AsNoTracking().OrderBy(f => f.Id).Skip(page.Skip).Take(page.Size)
+            .Join(db.SubOrders, f => f.SubOrderId, s => s.Id, (f, s) => new OrderFileDto(
+                f.Id, f.Name, f.Size, f.MimeType, f.DataType, f.Checksum, f.State, f.DownloadError, s.Sequence,
+                "/api/orders/files/" + f.Id, f.ProviderId, f.DatasetTaskId))
+            .ToListAsync(cancellationToken);
+        return PagedResult<OrderFileDto>.Of(content, page, total);
+    }
+
+    // ---- single files ------------------------------------------------------------------------------------
+
+    public async Task<DownloadFile> GetFileAsync(Caller caller, long fileId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var file = await FileQuery(db, f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
+        if (!caller.IsAdmin && !string.Equals(file.Owner, caller.Email, StringComparison.OrdinalIgnoreCase))
+        {
+            throw PortalException.NotFound("File");
+        }
+        return file;
+    }
+
+    public async Task<DownloadFile> GetPublicFileAsync(OrderTokenClaims claims, long fileId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await RequireTokenOrderAsync(db, claims, cancellationToken);
+        // The token opens its own order's files only: a file of another order is "not found".
+        return await FileQuery(db, f => f.Id == fileId && f.OrderId == claims.OrderId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
+    }
+
+    /// <summary>Files matching <paramref name="where"/> in id order (filtered before the projection, so it translates to SQL).</summary>
+    private static IQueryable<DownloadFile> FileQuery(PortalDbContext db, System.Linq.Expressions.Expression<Func<OrderFile, bool>> where, int take = 1) =>
+        db.OrderFiles.AsNoTracking().Where(where).OrderBy(f => f.Id).Take(take).Join(db.Orders, f => f.OrderId, o => o.Id, (f, o) => new DownloadFile(
+            f.Id, f.OrderId, o.Owner, f.Name, f.Size, f.MimeType, f.Checksum, f.State, f.DownloadError, f.DataType, f.Tier, f.Location));
+
+    public Stream OpenRead(DownloadFile file) => storage.OpenRead(file.OrderId, file.Ref);
+
+    /// <summary>A response ending at the file's last byte completed.</summary>
+    public async Task FileDeliveredAsync(DownloadFile file, CancellationToken cancellationToken)
+    {
+        await fileEvents.FilesDownloadedAsync(file.OrderId, [file.Id], cancellationToken);
+        if (file.DataType == DataType.RawData)
+        {
+            await quotas.CountAsync(file.Owner, 1, cancellationToken);
+        }
+    }
+
+    public Task FileCutAsync(DownloadFile file, long sent, long expected) =>
+        fileEvents.FileDownloadFailedAsync(file.OrderId, file.Id, $"only {sent}/{expected} bytes", CancellationToken.None);
+
+    public Task<DownloadSlot> AcquireSlotAsync(string owner, CancellationToken cancellationToken) => quotas.AcquireAsync(owner, cancellationToken);
+
+    // ---- zip -----------------------------------------------------------------------------------------------
+
+    /// <summary>The order to zip, or null (204) when nothing is available.</summary>
+    public async Task<DownloadableOrder?> PrepareZipAsync(Caller caller, long orderId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var order = await RequireOrderAsync(db, caller, orderId, cancellationToken);
+        if (!OrderStateMachine.Allows(order.Status, OrderAction.Download)
+            || !await db.OrderFiles.AnyAsync(f => f.OrderId == orderId && f.State == OrderFileState.Available && f.Tier != StorageTier.External, cancellationToken))
+        {
+            return null;
+        }
+        return new DownloadableOrder(order.Id, order.Owner, order.Label, order.ExpirationDate);
+    }
+
+    public string ZipFileName(DownloadableOrder order) =>
+        $"order_{order.Id}_{time.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}.zip";
+
+    /// <summary>
+    /// Streams every AVAILABLE file into a stored ZIP64 archive, a page of rows at a time. Only once the whole archive
+    /// was written do the zipped files become DOWNLOADED (so a client that disconnects changes nothing); that also
+    /// frees the owner's throttle slots so the next sub-orders start.
+    /// </summary>
+    public async Task WriteZipAsync(DownloadableOrder order, DownloadSlot slot, Stream output, CancellationToken cancellationToken)
+    {
+        var zip = new ZipStreamWriter(output);
+        var names = new UniqueNames();
+        var zipped = new List<long>();
+        var notice = new StringBuilder();
+        var rawCount = 0;
+        var remaining = slot.Limits.Remaining;
+        var quotaReached = false;
+        long lastId = 0;
+        var now = time.GetUtcNow().UtcDateTime;
+        while (!quotaReached)
+        {
+            List<DownloadFile> page;
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                var after = lastId;
+                page = await FileQuery(db, f => f.OrderId == order.Id && f.State == OrderFileState.Available && f.Id > after, ZipPageSize).ToListAsync(cancellationToken);
+            }
+            if (page.Count == 0)
+            {
+                break;
+            }
+            foreach (var file in page)
+            {
+                lastId = file.Id;
+                if (file.Tier == StorageTier.External)
+                {
+                    notice.AppendLine(CultureInfo.InvariantCulture, $"{file.Name}: external file, download it from {file.Location}");
+                    continue;
+                }
+                if (file.DataType == DataType.RawData && remaining is { } left && rawCount >= left)
+                {
+                    quotaReached = true;
+                    notice.AppendLine(CultureInfo.InvariantCulture, $"Your download quota is used up: the archive stops here. Ask an administrator to raise it to get the remaining files.");
+                    break;
+                }
+                Stream source;
+                try
+                {
+                    source = storage.OpenRead(order.Id, file.Ref);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    logger.LogWarning("File {FileId} of order {OrderId} could not be read for the zip: {Error}", file.Id, order.Id, e.Message);
+                    notice.AppendLine(CultureInfo.InvariantCulture, $"{file.Name}: could not be read ({e.GetType().Name}); download it again later.");
+                    continue;
+                }
+                await using (source)
+                {
+                    await zip.AddEntryAsync(names.Next(file.Name), source, now, cancellationToken);
+                }
+                zipped.Add(file.Id);
+                if (file.DataType == DataType.RawData)
+                {
+                    rawCount++;
+                }
+            }
+        }
+        if (notice.Length > 0)
+        {
+            var text = "Some files of order \"" + order.Label + "\" are not in this archive:\r\n\r\n" + notice.ToString().Replace("\n", "\r\n").Replace("\r\r\n", "\r\n");
+            await using var noticeStream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+            await zip.AddEntryAsync(names.Next("NOTICE.txt"), noticeStream, now, cancellationToken);
+        }
+        await zip.FinishAsync(cancellationToken);
+        // Kestrel may accept writes after the client left; only an archive written to a live connection counts.
+        cancellationToken.ThrowIfCancellationRequested();
+
+        // The archive is complete: from here on, the client's disconnection must not undo the states.
+        logger.LogInformation("Zip of order {OrderId}: {Files} files sent", order.Id, zipped.Count);
+        await fileEvents.FilesDownloadedAsync(order.Id, zipped, CancellationToken.None);
+        await quotas.CountAsync(order.Owner, rawCount, CancellationToken.None);
+    }
+
+    // ---- metalink ----------------------------------------------------------------------------------------
+
+    public async Task<(DownloadableOrder Order, string Token)> PrepareMetalinkAsync(Caller caller, long orderId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var order = await RequireOrderAsync(db, caller, orderId, cancellationToken);
+        return PrepareMetalink(order);
+    }
+
+    public async Task<(DownloadableOrder Order, string Token)> PrepareMetalinkAsync(OrderTokenClaims claims, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return PrepareMetalink(await RequireTokenOrderAsync(db, claims, cancellationToken));
+    }
+
+    private (DownloadableOrder, string) PrepareMetalink(Order order)
+    {
+        if (!OrderStateMachine.Allows(order.Status, OrderAction.Metalink))
+        {
+            throw PortalException.NotFound("Metalink");
+        }
+        return (new DownloadableOrder(order.Id, order.Owner, order.Label, order.ExpirationDate), CreateToken(order));
+    }
+
+    /// <summary>Every file of the order (any state), streamed a page of rows at a time into the metalink document.</summary>
+    public async Task WriteMetalinkAsync(DownloadableOrder order, string token, string baseUrl, MetalinkFormat format, bool notReady503, Stream output, CancellationToken cancellationToken)
+    {
+        var writer = new MetalinkWriter(output, format, time.GetUtcNow().UtcDateTime);
+        await writer.StartAsync(cancellationToken);
+        var names = new UniqueNames();
+        var query = "?orderToken=" + Uri.EscapeDataString(token) + (notReady503 ? "&notReady=503" : "");
+        long lastId = 0;
+        while (true)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var page = await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == order.Id && f.Id > lastId).OrderBy(f => f.Id).Take(2000)
+                .Select(f => new { f.Id, f.Name, f.Size, f.Checksum, f.Tier, f.Location }).ToListAsync(cancellationToken);
+            if (page.Count == 0)
+            {
+                break;
+            }
+            foreach (var f in page)
+            {
+                lastId = f.Id;
+                var url = f.Tier == StorageTier.External ? f.Location : $"{baseUrl}/api/orders/public/files/{f.Id}{query}";
+                await writer.WriteFileAsync(names.Next(f.Name), f.Size, f.Checksum, url, cancellationToken);
+            }
+        }
+        await writer.EndAsync(cancellationToken);
+    }
+}
+
+/// <summary>De-duplicates file names the way orders.md §7 says: "name (n).ext".</summary>
+public sealed class UniqueNames
+{
+    private readonly HashSet<string> used = new(StringComparer.OrdinalIgnoreCase);
+
+    public string Next(string name)
+    {
+        name = Sanitize(name);
+        if (used.Add(name))
+        {
+            return name;
+        }
+        var extension = Path.GetExtension(name);
+        var stem = name[..^extension.Length];
+        for (var n = 1; ; n++)
+        {
+            var candidate = $"{stem} ({n}){extension}";
+            if (used.Add(candidate))
+            {
+                return candidate;
+            }
+        }
+    }
+
+    /// <summary>Entry names are flat: no folders, no traversal, no control characters.</summary>
+    private static string Sanitize(string name)
+    {
+        var flat = name.Replace('\\', '/');
+        flat = flat[(flat.LastIndexOf('/') + 1)..];
+        flat = new string(flat.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        return flat is "" or "." or ".." ? "file" : flat;
+    }
+}

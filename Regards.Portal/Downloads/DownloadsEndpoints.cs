@@ -1,0 +1,115 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+using Regards.Portal.Identity;
+using Regards.Portal.Infrastructure;
+
+namespace Regards.Portal.Downloads;
+
+/// <summary>api.md "Downloads": thin handlers over <see cref="DownloadService"/>; bytes never go through a circuit.</summary>
+public static class DownloadsEndpoints
+{
+    public static IEndpointRouteBuilder MapDownloadsEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var user = endpoints.MapGroup("/api/user/orders").WithTags("Downloads");
+        user.MapGet("/{id:long}/download", Zip).RequireAuthorization();
+        user.MapGet("/{id:long}/metalink/download", Metalink).RequireAuthorization();
+        user.MapGet("/metalink/download", PublicMetalink).AllowAnonymous();
+
+        var files = endpoints.MapGroup("/api/orders").WithTags("Downloads");
+        files.MapGet("/{orderId:long}/dataset/{datasetTaskId:long}/files", async (long orderId, long datasetTaskId, int? page, int? size, ClaimsPrincipal p, DownloadService downloads, CancellationToken ct) =>
+            TypedResults.Ok(await downloads.ListDatasetFilesAsync(Caller.Require(p), orderId, datasetTaskId, PageRequest.From(page, size), ct))).RequireAuthorization();
+        files.MapGet("/{orderId:long}/files/available", async (long orderId, int? page, int? size, ClaimsPrincipal p, DownloadService downloads, CancellationToken ct) =>
+            TypedResults.Ok(await downloads.ListAvailableAsync(Caller.Require(p), orderId, PageRequest.From(page, size), ct))).RequireAuthorization();
+        files.MapMethods("/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], File).RequireAuthorization();
+        files.MapMethods("/public/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], PublicFile).AllowAnonymous();
+
+        endpoints.MapGet("/api/user/quota", async (ClaimsPrincipal p, DownloadQuotas quotas, CancellationToken ct) =>
+            TypedResults.Ok(await quotas.GetLimitsAsync(Caller.Require(p).Email, ct))).RequireAuthorization().WithTags("Downloads");
+        endpoints.MapPut("/api/orders/quotas/{email}", async (string email, QuotaRequest body, DownloadQuotas quotas, CancellationToken ct) =>
+        {
+            await quotas.SetUserLimitsAsync(email, body.MaxDownloads, body.MaxConcurrentDownloads, body.ResetCount, ct);
+            return TypedResults.Ok(await quotas.GetLimitsAsync(email, ct));
+        }).RequireAuthorization(PortalRoles.AdminPolicy).WithTags("Orders (admin)");
+        return endpoints;
+    }
+
+    private static async Task<IResult> Zip(long id, HttpContext context, ClaimsPrincipal principal, DownloadService downloads)
+    {
+        var order = await downloads.PrepareZipAsync(Caller.Require(principal), id, context.RequestAborted);
+        if (order is null)
+        {
+            return TypedResults.NoContent();
+        }
+        using var slot = await downloads.AcquireSlotAsync(order.Owner, context.RequestAborted);
+        await StreamAsync(context, "application/zip", downloads.ZipFileName(order),
+            body => downloads.WriteZipAsync(order, slot, body, context.RequestAborted));
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> Metalink(long id, string? format, int? notReady, HttpContext context, ClaimsPrincipal principal, DownloadService downloads)
+    {
+        var metalinkFormat = ParseFormat(format);
+        var (order, token) = await downloads.PrepareMetalinkAsync(Caller.Require(principal), id, context.RequestAborted);
+        await WriteMetalinkAsync(context, downloads, order, token, metalinkFormat, notReady);
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> PublicMetalink(string? orderToken, string? format, int? notReady, HttpContext context, DownloadService downloads)
+    {
+        var metalinkFormat = ParseFormat(format);
+        var claims = downloads.RequireToken(orderToken);
+        var (order, token) = await downloads.PrepareMetalinkAsync(claims, context.RequestAborted);
+        await WriteMetalinkAsync(context, downloads, order, token, metalinkFormat, notReady);
+        return Results.Empty;
+    }
+
+    private static Task WriteMetalinkAsync(HttpContext context, DownloadService downloads, DownloadableOrder order, string token, MetalinkFormat format, int? notReady)
+    {
+        var request = context.Request;
+        var baseUrl = (downloads.Options.PublicBaseUrl is { Length: > 0 } configured ? configured : $"{request.Scheme}://{request.Host}{request.PathBase}").TrimEnd('/');
+        return StreamAsync(context, MetalinkWriter.ContentType(format), $"order_{order.Id}{MetalinkWriter.Extension(format)}",
+            body => downloads.WriteMetalinkAsync(order, token, baseUrl, format, notReady == 503, body, context.RequestAborted));
+    }
+
+    private static async Task File(long fileId, int? notReady, HttpContext context, ClaimsPrincipal principal, DownloadService downloads)
+    {
+        var file = await downloads.GetFileAsync(Caller.Require(principal), fileId, context.RequestAborted);
+        await FileResponder.ServeAsync(context, downloads, file, notReady == 503);
+    }
+
+    private static async Task PublicFile(long fileId, string? orderToken, int? notReady, HttpContext context, DownloadService downloads)
+    {
+        var claims = downloads.RequireToken(orderToken);
+        var file = await downloads.GetPublicFileAsync(claims, fileId, context.RequestAborted);
+        await FileResponder.ServeAsync(context, downloads, file, notReady == 503);
+    }
+
+    private static MetalinkFormat ParseFormat(string? format) => format?.ToLowerInvariant() switch
+    {
+        null or "" or "v4" or "meta4" => MetalinkFormat.V4,
+        "v3" => MetalinkFormat.V3,
+        _ => throw PortalException.BadRequest("BAD_FORMAT", "format is v4 (default) or v3."),
+    };
+
+    /// <summary>Headers, then the body written straight to the response; a client that leaves just ends the stream.</summary>
+    private static async Task StreamAsync(HttpContext context, string contentType, string fileName, Func<Stream, Task> write)
+    {
+        var response = context.Response;
+        response.ContentType = contentType;
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = fileName }.ToString();
+        response.Headers.CacheControl = "no-store";
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        try
+        {
+            await write(response.Body);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            context.Abort();
+        }
+    }
+}
+
+public sealed record QuotaRequest(int MaxDownloads, int MaxConcurrentDownloads, bool ResetCount);

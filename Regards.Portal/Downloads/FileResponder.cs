@@ -1,0 +1,121 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Regards.Portal.Catalog;
+using Regards.Portal.Infrastructure;
+using Regards.Portal.Orders;
+
+namespace Regards.Portal.Downloads;
+
+/// <summary>
+/// Answers a single-file GET or HEAD (session or public token): 202/503 while staging, 422 in error, else the bytes
+/// with ranges (206), ETag and If-Range. A GET whose response reached the file's last byte marks the file DOWNLOADED;
+/// one cut short marks it DOWNLOAD_ERROR "only x/y bytes".
+/// </summary>
+public static class FileResponder
+{
+    public static async Task ServeAsync(HttpContext context, DownloadService downloads, DownloadFile file, bool notReady503)
+    {
+        var response = context.Response;
+        var cancellationToken = context.RequestAborted;
+        switch (file.State)
+        {
+            case OrderFileState.Pending:
+                var seconds = downloads.Options.RetryAfterSeconds;
+                response.StatusCode = notReady503 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status202Accepted;
+                response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+                response.Headers["X-regards-retry"] = (seconds * 1000).ToString(CultureInfo.InvariantCulture);
+                return;
+            case OrderFileState.Error or OrderFileState.ProcessingError:
+                throw PortalException.Unprocessable("FILE_IN_ERROR", file.Error ?? "The file could not be made available.");
+        }
+        if (file.Tier == StorageTier.External)
+        {
+            response.Redirect(file.Location);
+            return;
+        }
+
+        using var slot = await downloads.AcquireSlotAsync(file.Owner, cancellationToken);
+        Stream source;
+        try
+        {
+            source = downloads.OpenRead(file);
+        }
+        catch (IOException)
+        {
+            throw PortalException.NotFound("File content");
+        }
+        await using var _ = source;
+
+        var size = file.Size;
+        var etag = new EntityTagHeaderValue("\"" + (file.Checksum ?? $"{file.Id}-{size}") + "\"");
+        response.Headers.AcceptRanges = "bytes";
+        response.Headers.ETag = etag.ToString();
+        response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = file.Name, FileName = AsciiName(file.Name) }.ToString();
+        response.ContentType = file.MimeType;
+
+        var (start, end) = (0L, size - 1);
+        var requestHeaders = context.Request.GetTypedHeaders();
+        if (requestHeaders.Range is { Unit.Value: "bytes", Ranges.Count: 1 } range && RangeApplies(requestHeaders.IfRange, etag))
+        {
+            var r = range.Ranges.First();
+            (start, end) = r.From is { } from ? (from, Math.Min(r.To ?? size - 1, size - 1)) : (Math.Max(0, size - (r.To ?? 0)), size - 1);
+            if (start >= size || start > end || (r.From is null && r.To is null or 0))
+            {
+                response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                response.Headers.ContentRange = $"bytes */{size}";
+                return;
+            }
+            response.StatusCode = StatusCodes.Status206PartialContent;
+            response.Headers.ContentRange = $"bytes {start}-{end}/{size}";
+        }
+        var length = size == 0 ? 0 : end - start + 1;
+        response.ContentLength = length;
+        if (HttpMethods.IsHead(context.Request.Method))
+        {
+            return;
+        }
+
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        long sent = 0;
+        try
+        {
+            source.Seek(start, SeekOrigin.Begin);
+            var buffer = new byte[Math.Min(downloads.Options.CopyBufferSize, Math.Max(1, length))];
+            while (sent < length)
+            {
+                var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), cancellationToken);
+                if (read == 0)
+                {
+                    throw new IOException("The stored file is shorter than its catalog size.");
+                }
+                cancellationToken.ThrowIfCancellationRequested();
+                await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                sent += read;
+            }
+            await response.Body.FlushAsync(cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            await downloads.FileCutAsync(file, start + sent, size);
+            if (!response.HasStarted && e is IOException)
+            {
+                throw PortalException.NotFound("File content");
+            }
+            context.Abort();
+            return;
+        }
+        if (end == size - 1 || size == 0)
+        {
+            await downloads.FileDeliveredAsync(file, CancellationToken.None);
+        }
+    }
+
+    /// <summary>If-Range with another validator means "send the whole file".</summary>
+    private static bool RangeApplies(RangeConditionHeaderValue? ifRange, EntityTagHeaderValue etag) =>
+        ifRange is null || (ifRange.EntityTag is { } tag && tag.Compare(etag, useStrongComparison: true));
+
+    private static string AsciiName(string name) =>
+        new(name.Select(c => c is >= ' ' and < (char)127 and not '"' and not '\\' ? c : '_').ToArray());
+}

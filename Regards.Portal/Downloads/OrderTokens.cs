@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Orders;
+
+namespace Regards.Portal.Downloads;
+
+/// <summary>What a valid public token grants: the files of one order of one owner, until it expires.</summary>
+public sealed record OrderTokenClaims(long OrderId, string Owner, DateTime ExpiresAt);
+
+/// <summary>
+/// Public download tokens (metalink URLs, e-mail links): authenticated encryption by ASP.NET Core Data Protection
+/// (keys in the database, so every instance reads every token) of the order id, the owner and the expiry.
+/// Scoped to one order: unlike REGARDS, a token never opens another order of the same owner.
+/// </summary>
+public sealed class OrderTokens(IDataProtectionProvider provider, IOptions<DownloadOptions> options, TimeProvider time)
+{
+    private readonly IDataProtector protector = provider.CreateProtector("Regards.Portal.Downloads.OrderToken.v1");
+
+    /// <summary>A token for the order's metalink and files (e-mails, metalink URLs), valid until the order expires.</summary>
+    public string Create(Order order) =>
+        Create(order.Id, order.Owner, order.ExpirationDate ?? time.GetUtcNow().UtcDateTime.AddDays(options.Value.TokenDaysWithoutExpiration));
+
+    public string Create(long orderId, string owner, DateTime expiresAt)
+    {
+        var payload = string.Join('\n', orderId.ToString(CultureInfo.InvariantCulture), owner, expiresAt.Ticks.ToString(CultureInfo.InvariantCulture));
+        return protector.Protect(payload);
+    }
+
+    /// <summary>Null for a forged, truncated, foreign-key or expired token; no reason is given to the caller.</summary>
+    public OrderTokenClaims? Read(string? token)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > 4096)
+        {
+            return null;
+        }
+        string payload;
+        try
+        {
+            payload = protector.Unprotect(token);
+        }
+        catch (CryptographicException)
+        {
+            return null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+        var parts = payload.Split('\n');
+        if (parts.Length != 3
+            || !long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var orderId)
+            || !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks))
+        {
+            return null;
+        }
+        var expiresAt = new DateTime(ticks, DateTimeKind.Utc);
+        return expiresAt <= time.GetUtcNow().UtcDateTime ? null : new OrderTokenClaims(orderId, parts[1], expiresAt);
+    }
+}

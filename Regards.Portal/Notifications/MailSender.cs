@@ -1,0 +1,44 @@
+using MailKit.Net.Smtp;
+using MailKit.Security;
+using Microsoft.Extensions.Options;
+using MimeKit;
+
+namespace Regards.Portal.Notifications;
+
+/// <summary>Sends a message through SMTP (MailKit) when configured, else drops it as an .eml file in the pickup folder.</summary>
+public sealed class MailSender(IOptions<MailOptions> options, ILogger<MailSender> logger)
+{
+    public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        message.From.Clear();
+        message.From.Add(MailboxAddress.Parse(settings.From));
+        try
+        {
+            if (string.IsNullOrWhiteSpace(settings.SmtpHost))
+            {
+                Directory.CreateDirectory(settings.PickupFolder);
+                var path = Path.Combine(settings.PickupFolder, $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}.eml");
+                await using var file = File.Create(path);
+                await message.WriteToAsync(file, cancellationToken);
+                logger.LogInformation("Mail \"{Subject}\" to {To} written to {Path}", message.Subject, message.To, path);
+                return;
+            }
+            using var client = new SmtpClient();
+            var security = Enum.TryParse<SecureSocketOptions>(settings.Security, ignoreCase: true, out var s) ? s : SecureSocketOptions.Auto;
+            await client.ConnectAsync(settings.SmtpHost, settings.SmtpPort, security, cancellationToken);
+            if (!string.IsNullOrEmpty(settings.UserName))
+            {
+                await client.AuthenticateAsync(settings.UserName, settings.Password ?? "", cancellationToken);
+            }
+            await client.SendAsync(message, cancellationToken);
+            await client.DisconnectAsync(true, cancellationToken);
+            logger.LogInformation("Mail \"{Subject}\" sent to {To}", message.Subject, message.To);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A mail failure never fails the order; the message is in the log.
+            logger.LogError(e, "Mail \"{Subject}\" to {To} could not be sent", message.Subject, message.To);
+        }
+    }
+}

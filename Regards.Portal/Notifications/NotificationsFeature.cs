@@ -1,0 +1,20 @@
+using Regards.Portal.Data;
+
+namespace Regards.Portal.Notifications;
+
+public static class NotificationsFeature
+{
+    /// <summary>Registers the real mailer; call before <c>AddOrders</c> (which only adds a logging one when none exists).</summary>
+    public static IServiceCollection AddNotifications(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
+    {
+        var dataPath = DatabaseSetup.ResolveDataPath(configuration, environment);
+        services.AddOptions<MailOptions>().Bind(configuration.GetSection(MailOptions.Section))
+            .PostConfigure(o => o.PickupFolder = string.IsNullOrWhiteSpace(o.PickupFolder)
+                ? Path.Combine(dataPath, "mail-pickup")
+                : Path.GetFullPath(o.PickupFolder, environment.ContentRootPath))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<MailSender>();
+        services.AddSingleton<IOrderMailer, OrderMailer>();
+        return services;
+    }
+}

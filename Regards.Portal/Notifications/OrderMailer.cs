@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Regards.Portal.Downloads;
+using Regards.Portal.Orders;
+
+namespace Regards.Portal.Notifications;
+
+/// <summary>The order e-mails of orders.md (created, files available, reminder, expires soon), text and HTML.</summary>
+public sealed class OrderMailer(MailSender sender, OrderTokens tokens, IOptions<MailOptions> options) : IOrderMailer
+{
+    private string BaseUrl => options.Value.PortalBaseUrl.TrimEnd('/');
+
+    private string MetalinkUrl(Order order) =>
+        $"{BaseUrl}/api/user/orders/metalink/download?orderToken={Uri.EscapeDataString(tokens.Create(order))}&notReady=503";
+
+    private string OrdersPage => $"{BaseUrl}/orders";
+
+    public Task OrderCreatedAsync(Order order, CancellationToken cancellationToken = default) =>
+        SendAsync(order.Owner, $"[REGARDS] Order \"{order.Label}\" created",
+        [
+            $"Your order \"{order.Label}\" (#{order.Id}) was created: {order.FilesCount} files, {order.TotalSize:N0} bytes.",
+            $"It is available until {Date(order.ExpirationDate)}.",
+            $"Download all files with a download client (e.g. aria2c -M order.meta4) from this metalink: {MetalinkUrl(order)}",
+            $"Follow its progress on your orders page: {OrdersPage}",
+        ], cancellationToken);
+
+    public Task FilesAvailableAsync(Order order, int subOrderSequence, int subOrdersCount, CancellationToken cancellationToken = default) =>
+        SendAsync(order.Owner, $"[REGARDS] Files of order \"{order.Label}\" are available",
+        [
+            $"Sub-order {subOrderSequence} of {subOrdersCount} of your order \"{order.Label}\" (#{order.Id}) is ready.",
+            "Download its files so that the next sub-orders can be prepared.",
+            $"Metalink: {MetalinkUrl(order)}",
+            $"Your orders: {OrdersPage}",
+        ], cancellationToken);
+
+    public Task ReminderAsync(string owner, IReadOnlyList<Order> orders, CancellationToken cancellationToken = default) =>
+        SendAsync(owner, "[REGARDS] Files are waiting for you",
+        [
+            "These orders have files waiting to be downloaded; the next sub-orders wait for them:",
+            .. orders.Select(o => $"- \"{o.Label}\" (#{o.Id}), available until {Date(o.ExpirationDate)}: {MetalinkUrl(o)}"),
+            $"Your orders: {OrdersPage}",
+        ], cancellationToken);
+
+    public Task ExpiresSoonAsync(Order order, CancellationToken cancellationToken = default) =>
+        SendAsync(order.Owner, $"[REGARDS] Order \"{order.Label}\" expires tomorrow",
+        [
+            $"Your order \"{order.Label}\" (#{order.Id}) expires on {Date(order.ExpirationDate)}; its files will then be deleted.",
+            $"Metalink: {MetalinkUrl(order)}",
+            $"Your orders: {OrdersPage}",
+        ], cancellationToken);
+
+    private static string Date(DateTime? utc) => utc?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "-";
+
+    private Task SendAsync(string to, string subject, IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    {
+        var message = new MimeMessage { Subject = subject };
+        message.To.Add(MailboxAddress.Parse(to));
+        var body = new BodyBuilder
+        {
+            TextBody = string.Join("\r\n\r\n", lines),
+            HtmlBody = string.Concat(lines.Select(l => $"<p>{Linkify(WebUtility.HtmlEncode(l))}</p>")),
+        };
+        message.Body = body.ToMessageBody();
+        return sender.SendAsync(message, cancellationToken);
+    }
+
+    private static string Linkify(string encoded) =>
+        System.Text.RegularExpressions.Regex.Replace(encoded, @"https?://[^\s<]+", m => $"<a href=\"{m.Value}\">{m.Value}</a>");
+}
