@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Regards.Portal.Catalog;
+using Regards.Portal.Downloads;
+using Regards.Portal.Orders;
+using Regards.Portal.Storage;
+using Regards.Portal.Tests.Infrastructure;
+using static Regards.Portal.Tests.Orders.OrderTestKit;
+
+namespace Regards.Portal.Tests.Benchmarks;
+
+/// <summary>P1, P2 and P5 of quality.md §2, each against a reference measured in the same run.</summary>
+[Trait("Category", BenchmarkReport.Category)]
+public sealed class DownloadsBenchmarks
+{
+    private static string F(double value, string format = "0.0") => value.ToString(format, CultureInfo.InvariantCulture);
+
+    private static PortalAppFactory Start()
+    {
+        var factory = new PortalAppFactory();
+        factory.Settings["Orders:MaxActiveSubOrdersPerUser"] = "1000";
+        factory.Settings["Orders:PollInterval"] = "00:00:00.050";
+        factory.Settings["Logging:LogLevel:Default"] = "Warning";
+        factory.StartKestrel();
+        return factory;
+    }
+
+    /// <summary>Samples the process working set while <paramref name="work"/> runs; returns the peak growth in bytes.</summary>
+    private static async Task<long> PeakGrowthAsync(Func<Task> work)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        var baseline = process.WorkingSet64;
+        var peak = baseline;
+        using var stop = new CancellationTokenSource();
+        var sampler = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                process.Refresh();
+                peak = Math.Max(peak, process.WorkingSet64);
+                try { await Task.Delay(20, stop.Token); } catch (OperationCanceledException) { }
+            }
+        });
+        await work();
+        await stop.CancelAsync();
+        await sampler;
+        return peak - baseline;
+    }
+
+    private static async Task<long> DoneOrderAsync(HttpClient client, string datasetId, string label)
+    {
+        await FillCartAsync(client, new { datasetId });
+        var order = await CreateOrderAsync(client, label);
+        await WaitForOrderAsync(client, order.Id(), o => o.Status() == "DONE", 600);
+        return order.Id();
+    }
+
+    [Fact]
+    public async Task P1_zip_of_200_files_of_5_MB_against_reading_them_from_disk()
+    {
+        using var factory = Start();
+        var generator = factory.Services.GetRequiredService<CatalogGenerator>();
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        client.Timeout = TimeSpan.FromMinutes(10);
+        var small = await DoneOrderAsync(client, await generator.AddBenchmarkDatasetAsync(20, 1, 5 << 20, false, "URN:AIP:DATASET:p1-100mb"), "p1-100mb");
+        var big = await DoneOrderAsync(client, await generator.AddBenchmarkDatasetAsync(200, 1, 5 << 20, false, "URN:AIP:DATASET:p1-1gb"), "p1-1gb");
+
+        // Reference: the same files read from disk in the same run.
+        var root = factory.Services.GetRequiredService<IOptions<StorageOptions>>().Value.Root;
+        List<string> paths;
+        await using (var db = factory.CreateDbContext())
+        {
+            paths = await db.OrderFiles.Where(f => f.OrderId == big).Select(f => f.Location).ToListAsync();
+        }
+        var buffer = new byte[256 * 1024];
+        var watch = Stopwatch.StartNew();
+        long diskBytes = 0;
+        foreach (var path in paths)
+        {
+            await using var stream = new FileStream(Path.Combine(root, path), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                diskBytes += read;
+            }
+        }
+        var diskRate = diskBytes / watch.Elapsed.TotalSeconds / (1 << 20);
+
+        async Task<(long Bytes, double Seconds)> ZipAsync(long orderId)
+        {
+            var sw = Stopwatch.StartNew();
+            using var response = await client.GetAsync($"/api/user/orders/{orderId}/download", HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            long total = 0;
+            var chunk = new byte[256 * 1024];
+            int n;
+            while ((n = await body.ReadAsync(chunk)) > 0)
+            {
+                total += n;
+            }
+            return (total, sw.Elapsed.TotalSeconds);
+        }
+
+        (long Bytes, double Seconds) smallZip = default, bigZip = default;
+        var smallGrowth = await PeakGrowthAsync(async () => smallZip = await ZipAsync(small));
+        var bigGrowth = await PeakGrowthAsync(async () => bigZip = await ZipAsync(big));
+        Assert.True(bigZip.Bytes > diskBytes);
+        var zipRate = bigZip.Bytes / bigZip.Seconds / (1 << 20);
+        BenchmarkReport.Record("P1", "zip download over HTTP", "200 files × 5 MB",
+            $"{F(zipRate)} MB/s; working set +{F(smallGrowth / 1048576.0)} MB (100 MB) vs +{F(bigGrowth / 1048576.0)} MB (1 GB)",
+            $"disk read {F(diskRate)} MB/s", zipRate / diskRate, "≥ 0.8; growth < 64 MB");
+    }
+
+    [Fact]
+    public async Task P2_metalink_of_a_100000_file_order()
+    {
+        const int count = 100_000;
+        using var factory = Start();
+        var now = DateTime.UtcNow;
+        long orderId;
+        await using (var db = factory.CreateDbContext())
+        {
+            var order = new Order { Owner = DemoUsers.User, Label = "p2", CreationDate = now, Status = OrderStatus.Done, StatusDate = now, CompletionDate = now, ExpirationDate = now.AddDays(7), FilesCount = count, PercentCompleted = 100 };
+            var task = new DatasetTask { DatasetId = CatalogGenerator.SwotId, DatasetLabel = "p2", FilesCount = count };
+            order.DatasetTasks.Add(task);
+            db.Orders.Add(order);
+            await db.SaveChangesAsync();
+            var sub = new SubOrder { OrderId = order.Id, Owner = order.Owner, DatasetTaskId = task.Id, Sequence = 1, JobState = SubOrderJobState.Staged, QueuedAt = now };
+            db.SubOrders.Add(sub);
+            await db.SaveChangesAsync();
+            orderId = order.Id;
+            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            for (var i = 0; i < count; i++)
+            {
+                db.OrderFiles.Add(new OrderFile
+                {
+                    PublicId = Guid.NewGuid(), OrderId = order.Id, SubOrderId = sub.Id, DatasetTaskId = task.Id, DataObjectId = $"obj{i}", ProviderId = $"P2_{i:000000}",
+                    Name = $"P2_{i:000000}.nc", Size = 1_000_000 + i, Checksum = Convert.ToHexStringLower(BitConverter.GetBytes((long)i)).PadLeft(64, '0'),
+                    Tier = StorageTier.Online, Location = $"p2/{i}.nc", DataType = DataType.RawData, State = OrderFileState.Available,
+                });
+                if (i % 20_000 == 19_999)
+                {
+                    await db.SaveChangesAsync();
+                    db.ChangeTracker.Clear();
+                }
+            }
+            await db.SaveChangesAsync();
+        }
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        long bytes = 0;
+        var watch = new Stopwatch();
+        var growth = await PeakGrowthAsync(async () =>
+        {
+            watch.Start();
+            using var response = await client.GetAsync($"/api/user/orders/{orderId}/metalink/download", HttpCompletionOption.ResponseHeadersRead);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var chunk = new byte[64 * 1024];
+            int n;
+            while ((n = await body.ReadAsync(chunk)) > 0)
+            {
+                bytes += n;
+            }
+            watch.Stop();
+        });
+        Assert.True(bytes > count * 100L);
+        BenchmarkReport.Record("P2", "metalink, streamed", $"{count:N0} files, {F(bytes / 1048576.0)} MB",
+            $"{F(watch.Elapsed.TotalSeconds, "0.00")} s to last byte; working set +{F(growth / 1048576.0)} MB", "3 s target", watch.Elapsed.TotalSeconds / 3, "< 3 s, flat");
+    }
+
+    [Fact]
+    public async Task P5_public_token_file_gets_against_the_static_file_middleware()
+    {
+        const int files = 200, clients = 32;
+        var duration = TimeSpan.FromSeconds(8);
+        using var factory = Start();
+        var generator = factory.Services.GetRequiredService<CatalogGenerator>();
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        var orderId = await DoneOrderAsync(client, await generator.AddBenchmarkDatasetAsync(files, 1, 64 * 1024, false, "URN:AIP:DATASET:p5"), "p5");
+        var root = factory.Services.GetRequiredService<IOptions<StorageOptions>>().Value.Root;
+        List<(long Id, string Location)> rows;
+        await using (var db = factory.CreateDbContext())
+        {
+            rows = (await db.OrderFiles.Where(f => f.OrderId == orderId).Select(f => new { f.Id, f.Location }).ToListAsync()).Select(f => (f.Id, f.Location)).ToList();
+        }
+        var token = Uri.EscapeDataString(factory.Services.GetRequiredService<OrderTokens>().Create(orderId, DemoUsers.User, DateTime.UtcNow.AddDays(1)));
+        var portal = factory.StartKestrel();
+        var portalUrls = rows.Select(r => new Uri(portal, $"/api/orders/public/files/{r.Id}?orderToken={token}")).ToArray();
+
+        // Reference: Kestrel's static-file middleware over the same files, in this process.
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        await using var reference = builder.Build();
+        reference.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(root), ServeUnknownFileTypes = true });
+        await reference.StartAsync();
+        var referenceBase = new Uri(reference.Urls.First());
+        var staticUrls = rows.Select(r => new Uri(referenceBase, "/" + r.Location)).ToArray();
+
+        async Task<double> RateAsync(Uri[] urls)
+        {
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients });
+            long done = 0, errors = 0;
+            var end = DateTime.UtcNow + duration;
+            var sw = Stopwatch.StartNew();
+            await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+            {
+                var random = new Random(c);
+                while (DateTime.UtcNow < end)
+                {
+                    using var response = await http.GetAsync(urls[random.Next(urls.Length)]);
+                    var body = await response.Content.ReadAsByteArrayAsync();
+                    if (response.StatusCode == HttpStatusCode.OK && body.Length == 64 * 1024)
+                    {
+                        Interlocked.Increment(ref done);
+                    }
+                    else
+                    {
+                        Interlocked.Increment(ref errors);
+                    }
+                }
+            }));
+            Assert.Equal(0, errors);
+            return done / sw.Elapsed.TotalSeconds;
+        }
+
+        await RateAsync(staticUrls); // warm-up of both paths
+        var staticRate = await RateAsync(staticUrls);
+        await RateAsync(portalUrls);
+        var portalRate = await RateAsync(portalUrls);
+        await reference.StopAsync();
+        BenchmarkReport.Record("P5", "public-token file GET, 32 clients", $"{files} files × 64 KB",
+            $"{F(portalRate, "0")} req/s", $"static files {F(staticRate, "0")} req/s", portalRate / staticRate, "≥ 0.5");
+    }
+}

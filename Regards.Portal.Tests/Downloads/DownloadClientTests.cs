@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Downloads;
+using Regards.Portal.Orders;
+using Regards.Portal.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static Regards.Portal.Tests.Orders.OrderTestKit;
+
+namespace Regards.Portal.Tests.Downloads;
+
+/// <summary>Nearline order in several sub-orders with the default throttle (2): the download client drives it to the end.</summary>
+public sealed class DownloadClientFactory : PortalAppFactory
+{
+    public DownloadClientFactory()
+    {
+        Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.500";
+        Settings["Orders:PollInterval"] = "00:00:00.100";
+        Settings["Orders:SubOrderMaxFiles"] = "4";
+        Settings["Downloads:RetryAfterSeconds"] = "1";
+        StartKestrel();
+    }
+}
+
+/// <summary>Real download clients (installed by the test command): aria2 on a metalink, curl on one file with resume.</summary>
+public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassFixture<DownloadClientFactory>
+{
+    [Fact]
+    public async Task Aria2_downloads_a_multi_sub_order_nearline_order_from_its_metalink_retrying_the_503s()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        await FillCartAsync(client, new { datasetId = Sentinel });
+        var order = await CreateOrderAsync(client, "aria2");
+        await WaitForOrderAsync(client, order.Id(), o => o.Status() == "RUNNING");
+        List<OrderFile> files;
+        await using (var db = factory.CreateDbContext())
+        {
+            Assert.True(await db.SubOrders.CountAsync(s => s.OrderId == order.Id()) > 2, "more sub-orders than the throttle lets stage at once");
+            files = await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == order.Id()).ToListAsync();
+        }
+
+        var folder = Path.Combine(factory.DataPath, "aria2-" + order.Id());
+        Directory.CreateDirectory(folder);
+        var metalink = Path.Combine(folder, "order.meta4");
+        await File.WriteAllBytesAsync(metalink, await client.GetByteArrayAsync($"/api/user/orders/{order.Id()}/metalink/download?notReady=503"));
+        var (code, output) = await Tools.RunAsync("aria2c",
+            $"-M {metalink} -d {folder}/out --retry-wait=1 --max-tries=0 --max-file-not-found=0 --auto-file-renaming=false --console-log-level=warn --summary-interval=0 --check-integrity=true -j 4",
+            timeoutSeconds: 180);
+        Assert.True(code == 0, output);
+
+        foreach (var file in files)
+        {
+            var path = Path.Combine(folder, "out", file.Name);
+            Assert.True(File.Exists(path), $"{file.Name} missing");
+            await using var stream = File.OpenRead(path);
+            Assert.Equal(file.Checksum, Convert.ToHexStringLower(await SHA256.HashDataAsync(stream)));
+        }
+        // aria2's downloads marked every file DOWNLOADED; the throttle let every sub-order through.
+        var done = await WaitForOrderAsync(client, order.Id(), o => o.Status() == "DONE", 10);
+        Assert.Equal(100, done.GetProperty("percentCompleted").GetInt32());
+        // The last responses are recorded as they complete on the server, a moment after aria2 exits.
+        await WaitAsync(async () =>
+        {
+            await using var db = factory.CreateDbContext();
+            return await db.OrderFiles.Where(f => f.OrderId == order.Id()).AllAsync(f => f.State == OrderFileState.Downloaded);
+        }, 10, "every file DOWNLOADED");
+    }
+
+    [Fact]
+    public async Task Curl_downloads_one_file_with_the_public_link_and_resumes_a_partial_one()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.Guest);
+        await FillCartAsync(client, new { datasetId = Swot, q = "SSH_001_01" });
+        var order = await CreateOrderAsync(client, "curl");
+        // The first sub-orders are enough: the throttle holds the rest until the user downloads.
+        await WaitForOrderAsync(client, order.Id(), o => o.GetProperty("waitingForUser").GetBoolean());
+        OrderFile file;
+        await using (var db = factory.CreateDbContext())
+        {
+            file = await db.OrderFiles.AsNoTracking()
+                .Where(f => f.OrderId == order.Id() && f.Tier == Regards.Portal.Catalog.StorageTier.Online && f.State == OrderFileState.Available)
+                .OrderByDescending(f => f.Size).FirstAsync();
+        }
+        var token = factory.Services.GetRequiredService<OrderTokens>().Create(order.Id(), DemoUsers.Guest, DateTime.UtcNow.AddDays(1));
+        var url = new Uri(factory.StartKestrel(), $"/api/orders/public/files/{file.Id}?orderToken={Uri.EscapeDataString(token)}");
+        var folder = Path.Combine(factory.DataPath, "curl-" + order.Id());
+        Directory.CreateDirectory(folder);
+
+        // -J: the name from Content-Disposition.
+        var (code, output) = await Tools.RunAsync("curl", $"-sS -f -O -J \"{url}\"", folder);
+        Assert.True(code == 0, output);
+        var whole = await File.ReadAllBytesAsync(Path.Combine(folder, file.Name));
+        Assert.Equal(file.Checksum, Convert.ToHexStringLower(SHA256.HashData(whole)));
+
+        // A partial file resumed with -C -: curl asks for the rest with a Range request (206).
+        var partial = Path.Combine(folder, "partial.bin");
+        await File.WriteAllBytesAsync(partial, whole[..(whole.Length / 3)]);
+        (code, output) = await Tools.RunAsync("curl", $"-sS -f -C - -o partial.bin -w \"%{{http_code}}\" \"{url}\"", folder);
+        Assert.True(code == 0, output);
+        Assert.Equal("206", output.Trim());
+        Assert.Equal(file.Checksum, Convert.ToHexStringLower(SHA256.HashData(await File.ReadAllBytesAsync(partial))));
+
+        (code, output) = await Tools.RunAsync("curl", $"-s -o /dev/null -w \"%{{http_code}}\" \"{url}tampered\"", folder);
+        Assert.Equal("401", output.Trim());
+    }
+}
