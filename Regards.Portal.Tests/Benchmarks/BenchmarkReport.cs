@@ -40,3 +40,7 @@ public static class BenchmarkReport
         return dir?.FullName ?? Directory.GetCurrentDirectory();
     }
 }
+
+/// <summary>Benchmarks run one at a time: figures measured side by side would measure each other.</summary>
+[CollectionDefinition(BenchmarkReport.Category, DisableParallelization = true)]
+public sealed class BenchmarkCollection;

@@ -20,6 +20,7 @@ namespace Regards.Portal.Tests.Benchmarks;
 
 /// <summary>P1, P2 and P5 of quality.md §2, each against a reference measured in the same run.</summary>
 [Trait("Category", BenchmarkReport.Category)]
+[Collection(BenchmarkReport.Category)]
 public sealed class DownloadsBenchmarks
 {
     private static string F(double value, string format = "0.0") => value.ToString(format, CultureInfo.InvariantCulture);
@@ -73,7 +74,6 @@ public sealed class DownloadsBenchmarks
         using var factory = Start();
         var generator = factory.Services.GetRequiredService<CatalogGenerator>();
         var client = await factory.CreateClientForAsync(DemoUsers.User);
-        client.Timeout = TimeSpan.FromMinutes(10);
         var small = await DoneOrderAsync(client, await generator.AddBenchmarkDatasetAsync(20, 1, 5 << 20, false, "URN:AIP:DATASET:p1-100mb"), "p1-100mb");
         var big = await DoneOrderAsync(client, await generator.AddBenchmarkDatasetAsync(200, 1, 5 << 20, false, "URN:AIP:DATASET:p1-1gb"), "p1-1gb");
 

@@ -12,6 +12,7 @@ namespace Regards.Portal.Tests.Benchmarks;
 
 /// <summary>P3 and P6 of quality.md §2 (run by <c>.ci/bench.sh</c>, not by the test command).</summary>
 [Trait("Category", BenchmarkReport.Category)]
+[Collection(BenchmarkReport.Category)]
 public sealed class OrdersBenchmarks
 {
     private static string F(double value, string format = "0.00") => value.ToString(format, CultureInfo.InvariantCulture);

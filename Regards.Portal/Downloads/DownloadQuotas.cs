@@ -13,7 +13,8 @@ public sealed record DownloadLimits(int MaxDownloads, int MaxConcurrentDownloads
 }
 
 /// <summary>
-/// Per-user download quotas of api.md: completed raw-data downloads counted in the database (atomic increments),
+/// Per-user download quotas of api.md: completed raw-data downloads counted in the database (atomic increments)
+/// while a quota applies to the user (unlimited users cost no write per download),
 /// concurrent downloads counted in this instance (a slot is held for the duration of one response).
 /// </summary>
 public sealed class DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory, PortalSettingsService settings)

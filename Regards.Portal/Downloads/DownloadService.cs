@@ -125,10 +125,14 @@ public sealed class DownloadService(
     public Stream OpenRead(DownloadFile file) => storage.OpenRead(file.OrderId, file.Ref);
 
     /// <summary>A response ending at the file's last byte completed.</summary>
-    public async Task FileDeliveredAsync(DownloadFile file, CancellationToken cancellationToken)
+    public async Task FileDeliveredAsync(DownloadFile file, DownloadSlot slot, CancellationToken cancellationToken)
     {
-        await fileEvents.FilesDownloadedAsync(file.OrderId, [file.Id], cancellationToken);
-        if (file.DataType == DataType.RawData)
+        // A file downloaded again changes no state: no write, no progress recompute.
+        if (file.State != OrderFileState.Downloaded)
+        {
+            await fileEvents.FilesDownloadedAsync(file.OrderId, [file.Id], cancellationToken);
+        }
+        if (file.DataType == DataType.RawData && slot.Limits.MaxDownloads >= 0)
         {
             await quotas.CountAsync(file.Owner, 1, cancellationToken);
         }
@@ -234,7 +238,10 @@ public sealed class DownloadService(
         // The archive is complete: from here on, the client's disconnection must not undo the states.
         logger.LogInformation("Zip of order {OrderId}: {Files} files sent", order.Id, zipped.Count);
         await fileEvents.FilesDownloadedAsync(order.Id, zipped, CancellationToken.None);
-        await quotas.CountAsync(order.Owner, rawCount, CancellationToken.None);
+        if (slot.Limits.MaxDownloads >= 0)
+        {
+            await quotas.CountAsync(order.Owner, rawCount, CancellationToken.None);
+        }
     }
 
     // ---- metalink ----------------------------------------------------------------------------------------

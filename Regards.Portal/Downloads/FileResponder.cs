@@ -108,7 +108,7 @@ public static class FileResponder
         }
         if (end == size - 1 || size == 0)
         {
-            await downloads.FileDeliveredAsync(file, CancellationToken.None);
+            await downloads.FileDeliveredAsync(file, slot, CancellationToken.None);
         }
     }
 

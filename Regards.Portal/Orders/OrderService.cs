@@ -188,6 +188,17 @@ public sealed class OrderService(
         return await DeleteAsync(caller, orderId, cancellationToken);
     }
 
+    /// <summary>How many sub-orders (not external) the order has, for "sub-order i of n".</summary>
+    public async Task<int> SubOrdersCountAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (!await Visible(db, caller).AnyAsync(o => o.Id == orderId, cancellationToken))
+        {
+            throw PortalException.NotFound("Order");
+        }
+        return await db.SubOrders.CountAsync(s => s.OrderId == orderId && !s.External, cancellationToken);
+    }
+
     /// <summary>Admin only: a DELETED order disappears with its tasks, sub-orders, files and cart.</summary>
     public async Task RemoveAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
     {

@@ -1,0 +1,59 @@
+using System.IO.Compression;
+using Microsoft.Playwright;
+using Regards.Portal.Tests.Infrastructure;
+
+namespace Regards.Portal.Tests.Browser;
+
+[Collection(BrowserCollection.Name)]
+public sealed class OrdersBrowserTests(BrowserFixture browser)
+{
+    [Fact]
+    public async Task A_user_orders_the_cart_watches_it_progress_live_and_downloads_the_zip_then_an_admin_finds_it()
+    {
+        var page = await browser.NewPageAsync();
+        await BrowserFixture.SignInAsync(page, DemoUsers.User, "Regards!User1");
+        await BrowserFixture.GotoInteractiveAsync(page, "/catalog");
+        await page.Locator("input[data-testid=catalog-search], [data-testid=catalog-search] input").First.FillAsync("SWOT");
+        await page.ClickAsync("[data-testid=catalog-search-button]");
+        await page.WaitForSelectorAsync("[data-testid=catalog-table] tbody tr [data-testid=add-to-cart]:not([disabled])");
+        await page.Locator("[data-testid=catalog-table] tbody tr [data-testid=add-to-cart]:not([disabled])").First.ClickAsync();
+        await page.WaitForSelectorAsync(".mud-snackbar");
+
+        await BrowserFixture.GotoInteractiveAsync(page, "/cart");
+        await page.ClickAsync("[data-testid=cart-order]");
+        var label = $"browser-{Guid.NewGuid():N}"[..20];
+        await page.Locator("input[data-testid=order-label], [data-testid=order-label] input").First.FillAsync(label);
+        await BrowserFixture.ScreenshotAsync(page, "order-dialog");
+        await page.ClickAsync("[data-testid=order-confirm]");
+
+        // My orders opens; the row moves to a staged state without any reload (pushed by the engine).
+        await page.WaitForURLAsync("**/orders");
+        await page.WaitForSelectorAsync("[data-interactive=true] [data-testid=orders-table]");
+        var row = page.Locator("[data-testid=orders-table] tbody tr", new() { HasText = label });
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row.Locator("[data-testid=order-download]:not([disabled])")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await BrowserFixture.ScreenshotAsync(page, "my-orders");
+
+        var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("[data-testid=order-download]").ClickAsync());
+        var path = Path.Combine(BrowserFixture.ScreenshotFolder, "order.zip");
+        await download.SaveAsAsync(path);
+        using (var archive = ZipFile.OpenRead(path))
+        {
+            Assert.NotEmpty(archive.Entries);
+        }
+
+        await row.Locator("[data-testid=order-detail]").ClickAsync();
+        await page.WaitForSelectorAsync("[data-testid=order-files] [data-testid=file-state]");
+        await BrowserFixture.ScreenshotAsync(page, "order-detail");
+
+        var admin = await browser.NewPageAsync();
+        await BrowserFixture.SignInAsync(admin, DemoUsers.Admin, "Regards!Admin1");
+        await BrowserFixture.GotoInteractiveAsync(admin, "/admin/orders");
+        await Assertions.Expect(admin.Locator("[data-testid=admin-orders-table] tbody tr", new() { HasText = label })).ToHaveCountAsync(1);
+        await BrowserFixture.ScreenshotAsync(admin, "admin-orders");
+        var csv = await admin.RunAndWaitForDownloadAsync(() => admin.ClickAsync("[data-testid=admin-csv]"));
+        var csvPath = Path.Combine(BrowserFixture.ScreenshotFolder, "orders.csv");
+        await csv.SaveAsAsync(csvPath);
+        Assert.Contains(label, await File.ReadAllTextAsync(csvPath));
+    }
+}
