@@ -170,7 +170,7 @@ public sealed class OrderEngine(
             return claimed;
         }
         var active = await db.SubOrders
-            .Where(s => !s.External && ((s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt >= now) || (s.JobState == SubOrderJobState.Staged && s.WaitingForUser)))
+            .Where(s => !s.External && ((s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt >= now) || s.JobState == SubOrderJobState.Staged))
             .GroupBy(s => s.Owner).Select(g => new { Owner = g.Key, Count = g.Count() })
             .ToDictionaryAsync(x => x.Owner, x => x.Count, cancellationToken);
         var ordered = candidates
@@ -195,7 +195,7 @@ public sealed class OrderEngine(
                 .Where(s => s.Id == candidate.Id
                             && (s.JobState == SubOrderJobState.Queued || (s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt < now))
                             && db.SubOrders.Count(x => x.Owner == owner && !x.External &&
-                                ((x.JobState == SubOrderJobState.Staging && x.LeaseExpiresAt >= now) || (x.JobState == SubOrderJobState.Staged && x.WaitingForUser))) < max)
+                                ((x.JobState == SubOrderJobState.Staging && x.LeaseExpiresAt >= now) || x.JobState == SubOrderJobState.Staged)) < max)
                 .ExecuteUpdateAsync(s => s
                     .SetProperty(x => x.JobState, SubOrderJobState.Staging)
                     .SetProperty(x => x.LeaseOwner, InstanceId)

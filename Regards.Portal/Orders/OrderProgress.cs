@@ -66,9 +66,10 @@ public sealed class OrderProgress(
                 var stats = bySubOrder.GetValueOrDefault(sub.Id);
                 var pending = stats?.Pending ?? 0;
                 var available = stats?.Available ?? 0;
-                var waiting = pending == 0 && available > 0;
+                // External files are links, never staged: they do not make the user "wait".
+                var waiting = !sub.External && pending == 0 && available > 0;
                 var ended = pending == 0 && available == 0;
-                if (waiting && !sub.WaitingForUser && !sub.External)
+                if (waiting && !sub.WaitingForUser)
                 {
                     newlyWaiting.Add(sub);
                 }
