@@ -60,13 +60,8 @@ public sealed class DownloadsBenchmarks
         return peak - baseline;
     }
 
-    private static async Task<long> DoneOrderAsync(HttpClient client, string datasetId, string label)
-    {
-        await FillCartAsync(client, new { datasetId });
-        var order = await CreateOrderAsync(client, label);
-        await WaitForOrderAsync(client, order.Id(), o => o.Status() == "DONE", 600);
-        return order.Id();
-    }
+    private static async Task<long> DoneOrderAsync(HttpClient client, string datasetId, string label) =>
+        (await OrderUntilDoneAsync(client, new { datasetId }, label, 600)).Id();
 
     [Fact]
     public async Task P1_zip_of_200_files_of_5_MB_against_reading_them_from_disk()

@@ -17,13 +17,11 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Downloads;
 
-public sealed class DownloadsFactory : PortalAppFactory
+/// <summary>The orders API's fast engine, on real Kestrel, with a recognisable Retry-After.</summary>
+public sealed class DownloadsFactory : Orders.OrdersApiFactory
 {
     public DownloadsFactory()
     {
-        Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.100";
-        Settings["Orders:PollInterval"] = "00:00:00.050";
-        Settings["Orders:MaxActiveSubOrdersPerUser"] = "1000";
         Settings["Downloads:RetryAfterSeconds"] = "7";
         StartKestrel();
     }
@@ -37,10 +35,7 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
     private async Task<(HttpClient Client, long OrderId)> DoneOrderAsync(string email, object selection, string label)
     {
         var client = await factory.CreateClientForAsync(email);
-        await FillCartAsync(client, selection);
-        var order = await CreateOrderAsync(client, label);
-        await WaitForOrderAsync(client, order.Id(), o => o.Status() == "DONE");
-        return (client, order.Id());
+        return (client, (await OrderUntilDoneAsync(client, selection, label)).Id());
     }
 
     /// <summary>The order's files with bytes here (external quicklooks are URLs elsewhere: listed, never served).</summary>

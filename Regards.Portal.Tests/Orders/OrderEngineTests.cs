@@ -188,6 +188,13 @@ public sealed class EngineRestartTests
                 var done = await WaitForOrderAsync(client, orderId, o => o.Status() is "DONE" or "DONE_WITH_WARNING" or "FAILED", 90);
                 Assert.Equal("DONE", done.Status());
                 Assert.Equal(100, done.GetProperty("percentCompleted").GetInt32());
+                // The order can be DONE before every job the dead process held was taken over (its files were already
+                // staged): the new instance takes the remaining leases once they expire.
+                await WaitAsync(async () =>
+                {
+                    await using var db = OpenDatabase(dataPath);
+                    return !await db.SubOrders.AnyAsync(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Staging);
+                }, 30, "stale leases taken over");
             }
 
             await using var after = OpenDatabase(dataPath);

@@ -24,6 +24,15 @@ internal static class OrderTestKit
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
+    /// <summary>Fills the cart with one selection, orders it (201, PENDING) and waits until the order is DONE.</summary>
+    public static async Task<JsonElement> OrderUntilDoneAsync(HttpClient client, object selection, string label, int seconds = 30)
+    {
+        await FillCartAsync(client, selection);
+        var created = await CreateOrderAsync(client, label);
+        Assert.Equal("PENDING", created.Status());
+        return await WaitForOrderAsync(client, created.Id(), o => o.Status() == "DONE", seconds);
+    }
+
     public static async Task<JsonElement> GetOrderAsync(HttpClient client, long id) =>
         await client.GetFromJsonAsync<JsonElement>($"/api/user/orders/{id}");
 

@@ -10,7 +10,7 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Orders;
 
-public sealed class OrdersApiFactory : PortalAppFactory
+public class OrdersApiFactory : PortalAppFactory
 {
     public OrdersApiFactory()
     {
@@ -27,11 +27,7 @@ public sealed class OrdersApiTests(OrdersApiFactory factory) : IClassFixture<Ord
     private async Task<(HttpClient Client, JsonElement Order)> DoneOrderAsync(string email, string label)
     {
         var client = await factory.CreateClientForAsync(email);
-        await FillCartAsync(client, new { datasetId = Swot, q = "2023" });
-        var created = await CreateOrderAsync(client, label);
-        Assert.Equal("PENDING", created.Status());
-        var done = await WaitForOrderAsync(client, created.Id(), o => o.Status() == "DONE");
-        return (client, done);
+        return (client, await OrderUntilDoneAsync(client, new { datasetId = Swot, q = "2023" }, label));
     }
 
     [Fact]
@@ -182,6 +178,10 @@ public sealed class OrdersApiTests(OrdersApiFactory factory) : IClassFixture<Ord
         Assert.Equal("text/csv", csv.Content.Headers.ContentType!.MediaType);
         Assert.Contains("orders.csv", csv.Content.Headers.ContentDisposition!.ToString());
         var text = await csv.Content.ReadAsStringAsync();
+        // The admin page's link: the same filter in the query string gives the same file.
+        var link = "/api/orders/csv" + new OrderSearchFilter { Owner = DemoUsers.User, Statuses = new StatusFilter([OrderStatus.Done]) }.ToQueryString();
+        Assert.Equal(text, await admin.GetStringAsync(link));
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.GetAsync("/api/orders/csv?statuses=SHIPPED")).StatusCode);
         Assert.StartsWith(string.Join(';', OrderCsvExporter.Header) + "\r\n", text);
         // The reader consumes the header row itself; the records are the data rows.
         await using var reader = CsvReader.Create(new StringReader(text), new CsvReaderOptions { Separator = ';' });

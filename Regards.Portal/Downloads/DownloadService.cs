@@ -46,16 +46,19 @@ public sealed class DownloadService(
 
     public DownloadOptions Options => options.Value;
 
-    private static IQueryable<Order> Visible(PortalDbContext db, Caller caller) =>
-        caller.IsAdmin ? db.Orders : db.Orders.Where(o => o.Owner == caller.Email);
+    /// <summary>The portal's address in metalink URLs: the configured one (behind a proxy), else the request's.</summary>
+    public string PublicBaseUrl(HttpRequest request) =>
+        (Options.PublicBaseUrl is { Length: > 0 } configured ? configured : $"{request.Scheme}://{request.Host}{request.PathBase}").TrimEnd('/');
 
     private static async Task<Order> RequireOrderAsync(PortalDbContext db, Caller caller, long orderId, CancellationToken cancellationToken) =>
-        await Visible(db, caller).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
+        await db.Orders.VisibleTo(caller).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
 
-    /// <summary>The order of a valid token, still live and still that owner's; else 404.</summary>
+    /// <summary>What a valid token opens: its order, still live and still that owner's.</summary>
+    private static IQueryable<Order> OpenedBy(PortalDbContext db, OrderTokenClaims claims) =>
+        db.Orders.Where(o => o.Id == claims.OrderId && o.Owner == claims.Owner && !Gone.Contains(o.Status));
+
     private static async Task<Order> RequireTokenOrderAsync(PortalDbContext db, OrderTokenClaims claims, CancellationToken cancellationToken) =>
-        await db.Orders.AsNoTracking().FirstOrDefaultAsync(o => o.Id == claims.OrderId && o.Owner == claims.Owner && !Gone.Contains(o.Status), cancellationToken)
-        ?? throw PortalException.NotFound("Order");
+        await OpenedBy(db, claims).AsNoTracking().FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("Order");
 
     /// <summary>A public token for the order's metalink and files (e-mails, metalink URLs), valid until the order expires.</summary>
     public string CreateToken(Order order) => tokens.Create(order);
@@ -101,25 +104,20 @@ public sealed class DownloadService(
     public async Task<DownloadFile> GetFileAsync(Caller caller, long fileId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var file = await FileQuery(db, f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
-        if (!caller.IsAdmin && !string.Equals(file.Owner, caller.Email, StringComparison.OrdinalIgnoreCase))
-        {
-            throw PortalException.NotFound("File");
-        }
-        return file;
+        return await FileQuery(db, db.Orders.VisibleTo(caller), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
     }
 
     public async Task<DownloadFile> GetPublicFileAsync(OrderTokenClaims claims, long fileId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await RequireTokenOrderAsync(db, claims, cancellationToken);
         // The token opens its own order's files only: a file of another order is "not found".
-        return await FileQuery(db, f => f.Id == fileId && f.OrderId == claims.OrderId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
+        return await FileQuery(db, OpenedBy(db, claims), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
     }
 
-    /// <summary>Files matching <paramref name="where"/> in id order (filtered before the projection, so it translates to SQL).</summary>
-    private static IQueryable<DownloadFile> FileQuery(PortalDbContext db, System.Linq.Expressions.Expression<Func<OrderFile, bool>> where, int take = 1) =>
-        db.OrderFiles.AsNoTracking().Where(where).OrderBy(f => f.Id).Take(take).Join(db.Orders, f => f.OrderId, o => o.Id, (f, o) => new DownloadFile(
+    /// <summary>Files of <paramref name="orders"/> matching <paramref name="where"/>, in id order, in one query
+    /// (filtered before the projection, so it translates to SQL).</summary>
+    private static IQueryable<DownloadFile> FileQuery(PortalDbContext db, IQueryable<Order> orders, System.Linq.Expressions.Expression<Func<OrderFile, bool>> where, int take = 1) =>
+        db.OrderFiles.AsNoTracking().Where(where).OrderBy(f => f.Id).Take(take).Join(orders, f => f.OrderId, o => o.Id, (f, o) => new DownloadFile(
             f.Id, f.OrderId, o.Owner, f.Name, f.Size, f.MimeType, f.Checksum, f.State, f.DownloadError, f.DataType, f.Tier, f.Location));
 
     public Stream OpenRead(DownloadFile file) => storage.OpenRead(file.OrderId, file.Ref);
@@ -171,7 +169,7 @@ public sealed class DownloadService(
         var zip = new ZipStreamWriter(output);
         var names = new UniqueNames();
         var zipped = new List<long>();
-        var notice = new StringBuilder();
+        var notice = new List<string>();
         var rawCount = 0;
         var remaining = slot.Limits.Remaining;
         var quotaReached = false;
@@ -183,7 +181,7 @@ public sealed class DownloadService(
             await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
             {
                 var after = lastId;
-                page = await FileQuery(db, f => f.OrderId == order.Id && f.State == OrderFileState.Available && f.Id > after, ZipPageSize).ToListAsync(cancellationToken);
+                page = await FileQuery(db, db.Orders, f => f.OrderId == order.Id && f.State == OrderFileState.Available && f.Id > after, ZipPageSize).ToListAsync(cancellationToken);
             }
             if (page.Count == 0)
             {
@@ -194,13 +192,13 @@ public sealed class DownloadService(
                 lastId = file.Id;
                 if (file.Tier == StorageTier.External)
                 {
-                    notice.AppendLine(CultureInfo.InvariantCulture, $"{file.Name}: external file, download it from {file.Location}");
+                    notice.Add($"{file.Name}: external file, download it from {file.Location}");
                     continue;
                 }
                 if (file.DataType == DataType.RawData && remaining is { } left && rawCount >= left)
                 {
                     quotaReached = true;
-                    notice.AppendLine(CultureInfo.InvariantCulture, $"Your download quota is used up: the archive stops here. Ask an administrator to raise it to get the remaining files.");
+                    notice.Add("Your download quota is used up: the archive stops here. Ask an administrator to raise it to get the remaining files.");
                     break;
                 }
                 Stream source;
@@ -211,7 +209,7 @@ public sealed class DownloadService(
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     logger.LogWarning("File {FileId} of order {OrderId} could not be read for the zip: {Error}", file.Id, order.Id, e.Message);
-                    notice.AppendLine(CultureInfo.InvariantCulture, $"{file.Name}: could not be read ({e.GetType().Name}); download it again later.");
+                    notice.Add($"{file.Name}: could not be read ({e.GetType().Name}); download it again later.");
                     continue;
                 }
                 await using (source)
@@ -225,9 +223,10 @@ public sealed class DownloadService(
                 }
             }
         }
-        if (notice.Length > 0)
+        if (notice.Count > 0)
         {
-            var text = "Some files of order \"" + order.Label + "\" are not in this archive:\r\n\r\n" + notice.ToString().Replace("\n", "\r\n").Replace("\r\r\n", "\r\n");
+            // CRLF: the notice is read on every platform, Notepad included.
+            var text = $"Some files of order \"{order.Label}\" are not in this archive:\r\n\r\n{string.Join("\r\n", notice)}\r\n";
             await using var noticeStream = new MemoryStream(Encoding.UTF8.GetBytes(text));
             await zip.AddEntryAsync(names.Next("NOTICE.txt"), noticeStream, now, cancellationToken);
         }

@@ -67,8 +67,7 @@ public static class DownloadsEndpoints
 
     private static Task WriteMetalinkAsync(HttpContext context, DownloadService downloads, DownloadableOrder order, string token, MetalinkFormat format, int? notReady)
     {
-        var request = context.Request;
-        var baseUrl = (downloads.Options.PublicBaseUrl is { Length: > 0 } configured ? configured : $"{request.Scheme}://{request.Host}{request.PathBase}").TrimEnd('/');
+        var baseUrl = downloads.PublicBaseUrl(context.Request);
         return StreamAsync(context, MetalinkWriter.ContentType(format), $"order_{order.Id}{MetalinkWriter.Extension(format)}",
             body => downloads.WriteMetalinkAsync(order, token, baseUrl, format, notReady == 503, body, context.RequestAborted));
     }

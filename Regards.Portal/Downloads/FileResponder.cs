@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
@@ -18,16 +19,17 @@ public static class FileResponder
     {
         var response = context.Response;
         var cancellationToken = context.RequestAborted;
-        switch (file.State)
+        if (file.State == OrderFileState.Pending)
         {
-            case OrderFileState.Pending:
-                var seconds = downloads.Options.RetryAfterSeconds;
-                response.StatusCode = notReady503 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status202Accepted;
-                response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-                response.Headers["X-regards-retry"] = (seconds * 1000).ToString(CultureInfo.InvariantCulture);
-                return;
-            case OrderFileState.Error or OrderFileState.ProcessingError:
-                throw PortalException.Unprocessable("FILE_IN_ERROR", file.Error ?? "The file could not be made available.");
+            var seconds = downloads.Options.RetryAfterSeconds;
+            response.StatusCode = notReady503 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status202Accepted;
+            response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            response.Headers["X-regards-retry"] = (seconds * 1000).ToString(CultureInfo.InvariantCulture);
+            return;
+        }
+        if (!file.State.IsServable())
+        {
+            throw PortalException.Unprocessable("FILE_IN_ERROR", file.Error ?? "The file could not be made available.");
         }
         if (file.Tier == StorageTier.External)
         {
@@ -78,10 +80,10 @@ public static class FileResponder
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         long sent = 0;
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(downloads.Options.CopyBufferSize, Math.Max(1, length)));
         try
         {
             source.Seek(start, SeekOrigin.Begin);
-            var buffer = new byte[Math.Min(downloads.Options.CopyBufferSize, Math.Max(1, length))];
             while (sent < length)
             {
                 var read = await source.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent)), cancellationToken);
@@ -105,6 +107,10 @@ public static class FileResponder
             }
             context.Abort();
             return;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         if (end == size - 1 || size == 0)
         {

@@ -6,7 +6,7 @@ using MimeKit;
 namespace Regards.Portal.Notifications;
 
 /// <summary>Sends a message through SMTP (MailKit) when configured, else drops it as an .eml file in the pickup folder.</summary>
-public sealed class MailSender(IOptions<MailOptions> options, ILogger<MailSender> logger)
+public sealed class MailSender(IOptions<MailOptions> options, TimeProvider time, ILogger<MailSender> logger)
 {
     public async Task SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
@@ -18,7 +18,7 @@ public sealed class MailSender(IOptions<MailOptions> options, ILogger<MailSender
             if (string.IsNullOrWhiteSpace(settings.SmtpHost))
             {
                 Directory.CreateDirectory(settings.PickupFolder);
-                var path = Path.Combine(settings.PickupFolder, $"{DateTime.UtcNow:yyyyMMddHHmmssfff}-{Guid.NewGuid():N}.eml");
+                var path = Path.Combine(settings.PickupFolder, $"{time.GetUtcNow():yyyyMMddHHmmssfff}-{Guid.NewGuid():N}.eml");
                 await using var file = File.Create(path);
                 await message.WriteToAsync(file, cancellationToken);
                 logger.LogInformation("Mail \"{Subject}\" to {To} written to {Path}", message.Subject, message.To, path);

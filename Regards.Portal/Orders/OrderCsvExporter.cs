@@ -52,10 +52,29 @@ public sealed class OrderCsvExporter(IDbContextFactory<PortalDbContext> dbFactor
 
 public static class OrderStatusNames
 {
+    private static readonly Dictionary<string, OrderStatus> ByName =
+        Enum.GetValues<OrderStatus>().ToDictionary(ApiName, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The status of an API name, or a 400 <c>BAD_FILTER</c>.</summary>
+    public static OrderStatus ParseApiName(string name) =>
+        ByName.TryGetValue(name, out var status) ? status : throw Infrastructure.PortalException.BadRequest("BAD_FILTER", $"Unknown status '{name}'.");
+
     /// <summary>The API name of a status (DONE_WITH_WARNING, ...).</summary>
     public static string ApiName(this OrderStatus status) => status switch
     {
         OrderStatus.DoneWithWarning => "DONE_WITH_WARNING",
         _ => status.ToString().ToUpperInvariant(),
     };
+
+    /// <summary>The API name of a file state (DOWNLOAD_ERROR, ...).</summary>
+    public static string ApiName(this OrderFileState state) => state switch
+    {
+        OrderFileState.DownloadError => "DOWNLOAD_ERROR",
+        OrderFileState.ProcessingError => "PROCESSING_ERROR",
+        _ => state.ToString().ToUpperInvariant(),
+    };
+
+    /// <summary>States whose bytes the file endpoints serve (orders.md §7); PENDING answers 202, the errors 422.</summary>
+    public static bool IsServable(this OrderFileState state) =>
+        state is OrderFileState.Available or OrderFileState.Downloaded or OrderFileState.DownloadError;
 }

@@ -13,9 +13,14 @@ public sealed record OrderDto(
     int PercentCompleted, int FilesInErrorCount, int AvailableFilesCount, bool WaitingForUser, long TotalSize, int ObjectsCount,
     int FilesCount, string? Message, IReadOnlyList<DatasetTaskDto> DatasetTasks, IReadOnlyList<LinkDto> Links)
 {
-    /// <summary>The actions the links allow (pages enable their buttons from these).</summary>
+    /// <summary>Whether the links allow this action now (pages enable their buttons from these).</summary>
+    public bool Allows(string rel) => Links.Any(l => l.Rel == rel);
+
+    /// <summary>The pages' "Cancel order" (<see cref="OrderService.CancelAsync"/>: a running order is paused, then deleted).</summary>
     [JsonIgnore]
-    public IReadOnlySet<string> Allowed => Links.Select(l => l.Rel).ToHashSet();
+    public bool CanCancel => Allows("delete") || Allows("pause");
+
+    public bool ExpiresSoon(DateTime utcNow) => ExpirationDate is { } expiration && expiration <= utcNow + OrderSweeper.ExpiresSoonWindow;
 }
 
 public enum FilterMode
@@ -35,6 +40,43 @@ public sealed record OrderSearchFilter
     public StatusFilter? Statuses { get; init; }
     public DateRange? CreationDate { get; init; }
     public bool? WaitingForUser { get; init; }
+
+    /// <summary>The admin page's form: dates are whole days (after = from its start, before = to its end).</summary>
+    public static OrderSearchFilter FromForm(string? owner, IReadOnlyCollection<OrderStatus> statuses, DateTime? afterDay, DateTime? beforeDay, bool waitingOnly) => new()
+    {
+        Owner = string.IsNullOrWhiteSpace(owner) ? null : owner,
+        Statuses = statuses.Count > 0 ? new StatusFilter(statuses.ToList()) : null,
+        CreationDate = afterDay is null && beforeDay is null ? null : new DateRange(
+            afterDay is { } a ? DateTime.SpecifyKind(a.Date, DateTimeKind.Utc) : null,
+            beforeDay is { } b ? DateTime.SpecifyKind(b.Date.AddDays(1).AddTicks(-1), DateTimeKind.Utc) : null),
+        WaitingForUser = waitingOnly ? true : null,
+    };
+
+    /// <summary>The filter of <c>GET /api/orders/csv</c> (a link the browser downloads); the inverse of <see cref="ToQueryString"/>.</summary>
+    public static OrderSearchFilter FromQuery(string? owner, string[]? statuses, bool excludeStatuses, DateTime? after, DateTime? before, bool? waitingForUser) => new()
+    {
+        Owner = owner,
+        Statuses = statuses is { Length: > 0 }
+            ? new StatusFilter(statuses.Select(OrderStatusNames.ParseApiName).ToList(), excludeStatuses ? FilterMode.Exclude : FilterMode.Include)
+            : null,
+        CreationDate = after is null && before is null ? null : new DateRange(after, before),
+        WaitingForUser = waitingForUser,
+    };
+
+    public string ToQueryString()
+    {
+        var query = new List<string>();
+        if (Owner is { } owner) query.Add("owner=" + Uri.EscapeDataString(owner));
+        if (Statuses is { } statuses)
+        {
+            query.AddRange(statuses.Values.Select(v => "statuses=" + v.ApiName()));
+            if (statuses.Mode == FilterMode.Exclude) query.Add("excludeStatuses=true");
+        }
+        if (CreationDate?.After is { } after) query.Add("after=" + Uri.EscapeDataString(after.ToString("o", System.Globalization.CultureInfo.InvariantCulture)));
+        if (CreationDate?.Before is { } before) query.Add("before=" + Uri.EscapeDataString(before.ToString("o", System.Globalization.CultureInfo.InvariantCulture)));
+        if (WaitingForUser is { } waiting) query.Add("waitingForUser=" + (waiting ? "true" : "false"));
+        return query.Count > 0 ? "?" + string.Join('&', query) : "";
+    }
 }
 
 public sealed record CreateOrderRequest(string? Label);

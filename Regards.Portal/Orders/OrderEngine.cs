@@ -174,7 +174,6 @@ public sealed class OrderEngine(
             .GroupBy(s => s.Owner).Select(g => new { Owner = g.Key, Count = g.Count() })
             .ToDictionaryAsync(x => x.Owner, x => x.Count, cancellationToken);
         var ordered = candidates
-            .Where(c => active.GetValueOrDefault(c.Owner) < max)
             .OrderByDescending(c => c.Priority)
             .ThenBy(c => lastServed.GetValueOrDefault(c.Owner, DateTime.MinValue))
             .ToList();
@@ -187,7 +186,7 @@ public sealed class OrderEngine(
             var owner = candidate.Owner;
             if (active.GetValueOrDefault(owner) >= max)
             {
-                continue;
+                continue; // this user's slots are full, counting the ones claimed in this batch
             }
             var expires = now + Options.LeaseDuration;
             // The throttle is part of the claim: another instance cannot push the user over the limit between our read and write.

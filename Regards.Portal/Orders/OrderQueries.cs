@@ -2,9 +2,13 @@ using Regards.Portal.Infrastructure;
 
 namespace Regards.Portal.Orders;
 
-/// <summary>The admin filter and sort, shared by the search, the CSV summary and the admin page.</summary>
+/// <summary>Who sees which order, and the admin filter and sort, shared by the search, the CSV summary and the pages.</summary>
 public static class OrderQueries
 {
+    /// <summary>An admin sees every order, a user their own; anyone else's order is "not found", never revealed.</summary>
+    public static IQueryable<Order> VisibleTo(this IQueryable<Order> orders, Identity.Caller caller) =>
+        caller.IsAdmin ? orders : orders.Where(o => o.Owner == caller.Email);
+
     public static IQueryable<Order> Filter(IQueryable<Order> orders, OrderSearchFilter filter)
     {
         if (filter.Owner is { Length: > 0 } owner)

@@ -89,7 +89,7 @@ public sealed class OrderService(
     public async Task<OrderDto> GetAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var order = await Visible(db, caller).Include(o => o.DatasetTasks).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
+        var order = await db.Orders.VisibleTo(caller).Include(o => o.DatasetTasks).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
             ?? throw PortalException.NotFound("Order");
         return order.ToDto(caller.IsAdmin);
     }
@@ -192,7 +192,7 @@ public sealed class OrderService(
     public async Task<int> SubOrdersCountAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (!await Visible(db, caller).AnyAsync(o => o.Id == orderId, cancellationToken))
+        if (!await db.Orders.VisibleTo(caller).AnyAsync(o => o.Id == orderId, cancellationToken))
         {
             throw PortalException.NotFound("Order");
         }
@@ -277,7 +277,7 @@ public sealed class OrderService(
     public async Task<OrderDto> RestartAsync(Caller caller, long orderId, string? label, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var source = await Visible(db, caller).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
+        var source = await db.Orders.VisibleTo(caller).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
         OrderStateMachine.Apply(source.Status, OrderAction.Restart);
         if (string.IsNullOrWhiteSpace(label))
         {
@@ -330,7 +330,7 @@ public sealed class OrderService(
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var order = await Visible(db, caller).Include(o => o.DatasetTasks).FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
+            var order = await db.Orders.VisibleTo(caller).Include(o => o.DatasetTasks).FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
                 ?? throw PortalException.NotFound("Order");
             var target = OrderStateMachine.Apply(order.Status, action);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
@@ -364,9 +364,6 @@ public sealed class OrderService(
             return order.ToDto(caller.IsAdmin);
         }
     }
-
-    private static IQueryable<Order> Visible(PortalDbContext db, Caller caller) =>
-        caller.IsAdmin ? db.Orders : db.Orders.Where(o => o.Owner == caller.Email);
 
     private static void RequireAdmin(Caller caller)
     {

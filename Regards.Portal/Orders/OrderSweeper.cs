@@ -103,10 +103,13 @@ public sealed class OrderSweeper(
         }
     }
 
+    /// <summary>How close to its expiration an order "expires soon" (the e-mail, the clock on the pages).</summary>
+    public static readonly TimeSpan ExpiresSoonWindow = TimeSpan.FromDays(1);
+
     private async Task WarnExpiringAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var tomorrow = now.AddDays(1);
+        var tomorrow = now + ExpiresSoonWindow;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var orders = await db.Orders.AsNoTracking()
             .Where(o => !o.ExpiryWarningSent && o.AvailableFilesCount > 0 && o.ExpirationDate > now && o.ExpirationDate <= tomorrow)

@@ -26,14 +26,8 @@ public static class OrdersEndpoints
         admin.MapPost("/search", Search);
         admin.MapPost("/csv", Csv);
         // The same export as a link for the admin page (browsers download GETs): the filter in the query string.
-        admin.MapGet("/csv", (string? owner, string[]? statuses, DateTime? after, DateTime? before, bool? waitingForUser, HttpContext context, OrderCsvExporter exporter, CancellationToken ct) =>
-            Csv(new OrderSearchFilter
-            {
-                Owner = owner,
-                Statuses = statuses is { Length: > 0 } ? new StatusFilter(statuses.Select(ParseStatus).ToList()) : null,
-                CreationDate = after is null && before is null ? null : new DateRange(after, before),
-                WaitingForUser = waitingForUser,
-            }, context, exporter, ct));
+        admin.MapGet("/csv", (string? owner, string[]? statuses, bool? excludeStatuses, DateTime? after, DateTime? before, bool? waitingForUser, HttpContext context, OrderCsvExporter exporter, CancellationToken ct) =>
+            Csv(OrderSearchFilter.FromQuery(owner, statuses, excludeStatuses ?? false, after, before, waitingForUser), context, exporter, ct));
         admin.MapGet("/owners", async (string? q, ClaimsPrincipal p, OrderService orders, CancellationToken ct) => TypedResults.Ok(await orders.SearchOwnersAsync(Caller.Require(p), q, ct)));
         admin.MapPut("/{id:long}/expiration", (long id, ExpirationRequest body, ClaimsPrincipal p, OrderService orders, CancellationToken ct) => Ok(orders.ExtendExpirationAsync(Caller.Require(p), id, body.ExpirationDate, ct)));
         return endpoints;
@@ -71,11 +65,6 @@ public static class OrdersEndpoints
     private static async Task<Ok<PagedResult<OrderDto>>> Search(OrderSearchFilter? filter, ClaimsPrincipal principal, OrderService orders, CancellationToken cancellationToken,
         int? page = null, int? size = null, string? sort = null) =>
         TypedResults.Ok(await orders.SearchAsync(Caller.Require(principal), filter ?? new OrderSearchFilter(), PageRequest.From(page, size), sort, cancellationToken));
-
-    private static OrderStatus ParseStatus(string value) =>
-        Enum.GetValues<OrderStatus>().FirstOrDefault(s => s.ApiName() == value.ToUpperInvariant(), (OrderStatus)(-1)) is var status && status != (OrderStatus)(-1)
-            ? status
-            : throw PortalException.BadRequest("BAD_FILTER", $"Unknown status '{value}'.");
 
     private static async Task Csv(OrderSearchFilter? filter, HttpContext context, OrderCsvExporter exporter, CancellationToken cancellationToken)
     {
