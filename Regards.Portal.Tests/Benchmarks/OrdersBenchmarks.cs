@@ -51,6 +51,7 @@ public sealed class OrdersBenchmarks
         using var factory = new PortalAppFactory();
         factory.Settings["Orders:MaxActiveSubOrdersPerUser"] = "1000"; // the figure is the engine's own cost, not the users' download pace
         factory.Settings["Orders:PollInterval"] = "00:00:00.050";
+        factory.Settings["Logging:LogLevel:Default"] = "Warning";
         factory.StartKestrel();
         var generator = factory.Services.GetRequiredService<CatalogGenerator>();
         var total = users * ordersPerUser * subOrdersPerOrder;

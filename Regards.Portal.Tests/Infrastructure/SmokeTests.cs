@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 
 namespace Regards.Portal.Tests.Infrastructure;
 
@@ -18,6 +19,20 @@ public sealed class SmokeTests : IClassFixture<PortalAppFactory>
         var ready = await client.GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
         Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Sqlite_connections_run_in_wal_with_synchronous_normal()
+    {
+        factory.CreateAnonymousClient();
+        await using var db = factory.CreateDbContext();
+        var connection = db.Database.GetDbConnection();
+        await db.Database.OpenConnectionAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode;";
+        Assert.Equal("wal", await command.ExecuteScalarAsync());
+        command.CommandText = "PRAGMA synchronous;";
+        Assert.Equal(1L, await command.ExecuteScalarAsync()); // NORMAL
     }
 
     [Fact]

@@ -17,11 +17,44 @@ public sealed record DownloadLimits(int MaxDownloads, int MaxConcurrentDownloads
 /// while a quota applies to the user (unlimited users cost no write per download),
 /// concurrent downloads counted in this instance (a slot is held for the duration of one response).
 /// </summary>
-public sealed class DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory, PortalSettingsService settings)
+public sealed class DownloadQuotas
 {
+    /// <summary>How long the limits of a user without a download quota are reused (an admin change on another instance
+    /// shows within this delay; on this one at once).</summary>
+    private static readonly TimeSpan UnlimitedCacheDuration = TimeSpan.FromSeconds(30);
+
+    private readonly IDbContextFactory<PortalDbContext> dbFactory;
+    private readonly PortalSettingsService settings;
+    private readonly TimeProvider time;
     private readonly ConcurrentDictionary<string, int> running = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Users without a completed-downloads quota: nothing to count, so their limits need no query per download.</summary>
+    private readonly ConcurrentDictionary<string, (DownloadLimits Limits, DateTime Until)> unlimited = new(StringComparer.OrdinalIgnoreCase);
+
+    public DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory, PortalSettingsService settings, TimeProvider time)
+    {
+        this.dbFactory = dbFactory;
+        this.settings = settings;
+        this.time = time;
+        settings.Changed += unlimited.Clear;
+    }
+
     public async Task<DownloadLimits> GetLimitsAsync(string owner, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (unlimited.TryGetValue(owner, out var cached) && cached.Until > now)
+        {
+            return cached.Limits;
+        }
+        var limits = await ReadLimitsAsync(owner, cancellationToken);
+        if (limits.MaxDownloads < 0)
+        {
+            unlimited[owner] = (limits, now + UnlimitedCacheDuration);
+        }
+        return limits;
+    }
+
+    private async Task<DownloadLimits> ReadLimitsAsync(string owner, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var normalized = owner.ToUpperInvariant();
@@ -81,6 +114,7 @@ public sealed class DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory,
                 .SetProperty(u => u.MaxDownloads, maxDownloads)
                 .SetProperty(u => u.MaxConcurrentDownloads, maxConcurrentDownloads)
                 .SetProperty(u => u.DownloadsCount, u => resetCount ? 0 : u.DownloadsCount), cancellationToken);
+        unlimited.TryRemove(email, out _);
         if (changed == 0)
         {
             throw PortalException.NotFound("User");

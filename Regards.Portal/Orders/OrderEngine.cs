@@ -267,7 +267,7 @@ public sealed class OrderEngine(
             await renewStop.CancelAsync();
             await renewal;
         }
-        await progress.RecomputeAsync(orderId, CancellationToken.None);
+        await progress.RefreshAsync(orderId);
         signal.Wake();
     }
 

@@ -39,6 +39,72 @@ public sealed class OrderProgress(
 {
     private const int MaxAttempts = 5;
 
+    private sealed class Refresh
+    {
+        /// <summary>Callers that arrived during the running recompute: served by the next one.</summary>
+        public TaskCompletionSource? Next;
+    }
+
+    private readonly Lock gate = new();
+    private readonly Dictionary<long, Refresh> refreshing = [];
+
+    /// <summary>
+    /// Recomputes the order once its caller's changes are written, coalescing concurrent callers: while a recompute of
+    /// the order runs, later callers share one more run instead of each running its own (sub-orders of one order end
+    /// together; separate recomputes would only collide on the order row and retry). Returns when a recompute that
+    /// started after the call has finished.
+    /// </summary>
+    public async Task RefreshAsync(long orderId)
+    {
+        TaskCompletionSource? joined = null;
+        lock (gate)
+        {
+            if (refreshing.TryGetValue(orderId, out var running))
+            {
+                joined = running.Next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            else
+            {
+                refreshing[orderId] = new Refresh();
+            }
+        }
+        if (joined is not null)
+        {
+            await joined.Task;
+            return;
+        }
+
+        Exception? own = null;
+        TaskCompletionSource? served = null;
+        while (true)
+        {
+            try
+            {
+                await RecomputeAsync(orderId, CancellationToken.None);
+                served?.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                if (served is null) { own = e; } else { served.TrySetException(e); }
+            }
+            lock (gate)
+            {
+                var refresh = refreshing[orderId];
+                served = refresh.Next;
+                refresh.Next = null;
+                if (served is null)
+                {
+                    refreshing.Remove(orderId);
+                    break;
+                }
+            }
+        }
+        if (own is not null)
+        {
+            throw own;
+        }
+    }
+
     public async Task<Order?> RecomputeAsync(long orderId, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)
@@ -139,7 +205,7 @@ public sealed class OrderProgress(
                         .SetProperty(f => f.Version, f => f.Version + 1), cancellationToken);
             }
         }
-        await RecomputeAsync(orderId, cancellationToken);
+        await RefreshAsync(orderId);
         // Downloaded files may end sub-orders: their throttle slots are free for the next ones.
         engine.Wake();
     }
@@ -163,7 +229,7 @@ public sealed class OrderProgress(
                         .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
             }
         }
-        await RecomputeAsync(orderId, cancellationToken);
+        await RefreshAsync(orderId);
         engine.Wake();
     }
 }
