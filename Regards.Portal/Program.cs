@@ -11,6 +11,7 @@ using Regards.Portal.Identity;
 using Regards.Portal.Infrastructure;
 using Regards.Portal.Notifications;
 using Regards.Portal.Orders;
+using Regards.Portal.Processing;
 using Regards.Portal.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -36,6 +37,7 @@ builder.Services.AddBasket(builder.Configuration);
 builder.Services.AddNotifications(builder.Configuration, builder.Environment);
 builder.Services.AddOrders(builder.Configuration);
 builder.Services.AddDownloads(builder.Configuration);
+builder.Services.AddProcessing();
 builder.Services.AddAdmin();
 
 var app = builder.Build();
@@ -73,6 +75,7 @@ app.MapCatalogApi();
 app.MapBasketApi();
 app.MapOrdersApi();
 app.MapDownloadsApi();
+app.MapProcessingApi();
 
 app.Run();
 

@@ -211,7 +211,7 @@ public sealed class BasketService(
     }
 
     /// <summary>Sets or removes the processing of a dataset selection; <paramref name="validate"/> checks it against the processing catalogue.</summary>
-    public Task<BasketDto?> UpdateProcessingAsync(Caller caller, long datasetSelectionId, ProcessingChoice? processing, Func<ProcessingChoice, BasketDatasetSelection, Task> validate, CancellationToken cancellationToken = default) =>
+    public Task<BasketDto?> UpdateProcessingAsync(Caller caller, long datasetSelectionId, ProcessingChoice? processing, Func<ProcessingChoice, BasketDatasetSelection, Task<ProcessingChoice>> validate, CancellationToken cancellationToken = default) =>
         ChangeAsync(caller, async (db, basket) =>
         {
             var selection = basket.DatasetSelections.FirstOrDefault(s => s.Id == datasetSelectionId) ?? throw PortalException.NotFound("Dataset selection");
@@ -221,7 +221,7 @@ public sealed class BasketService(
                 {
                     throw PortalException.BadRequest("FILE_FILTERS_SET", "Remove the file filters of this dataset before choosing a processing.");
                 }
-                await validate(processing, selection);
+                processing = await validate(processing, selection);
             }
             selection.Processing = processing;
         }, cancellationToken);

@@ -39,6 +39,7 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
     public DbSet<JobLease> JobLeases => Set<JobLease>();
     public DbSet<UiModuleSettings> UiModuleSettings => Set<UiModuleSettings>();
     public DbSet<PortalSettings> PortalSettings => Set<PortalSettings>();
+    public DbSet<Processing.ProcessingSettings> ProcessingSettings => Set<Processing.ProcessingSettings>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -134,6 +135,13 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
             e.HasIndex(x => new { x.Status, x.CreationDate });
             e.HasIndex(x => x.CreationDate);
             e.HasMany(x => x.DatasetTasks).WithOne(x => x.Order).HasForeignKey(x => x.OrderId).OnDelete(DeleteBehavior.Cascade);
+        });
+        builder.Entity<Processing.ProcessingSettings>(e =>
+        {
+            e.HasKey(x => x.BusinessId);
+            e.Property(x => x.BusinessId).HasMaxLength(100);
+            e.Property(x => x.MinimumRole).HasMaxLength(50);
+            e.Property(x => x.Version).IsConcurrencyToken();
         });
         builder.Entity<DatasetTask>(e =>
         {

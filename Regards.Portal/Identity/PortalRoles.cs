@@ -17,6 +17,9 @@ public static class PortalRoles
 /// <summary>Who is calling a service: the owner key of orders and carts, and whether admin rules apply.</summary>
 public sealed record Caller(string Email, bool IsAdmin)
 {
+    /// <summary>The highest role (REGARDS roles are ordered: REGISTERED_USER &lt; ADMIN &lt; PROJECT_ADMIN).</summary>
+    public bool IsProjectAdmin { get; init; }
+
     public static Caller? From(ClaimsPrincipal? principal)
     {
         if (principal?.Identity is not { IsAuthenticated: true, Name: { Length: > 0 } name })
@@ -24,7 +27,7 @@ public sealed record Caller(string Email, bool IsAdmin)
             return null;
         }
         var isAdmin = principal.IsInRole(PortalRoles.Admin) || principal.IsInRole(PortalRoles.ProjectAdmin);
-        return new Caller(name, isAdmin);
+        return new Caller(name, isAdmin) { IsProjectAdmin = principal.IsInRole(PortalRoles.ProjectAdmin) };
     }
 
     public static Caller Require(ClaimsPrincipal principal) =>

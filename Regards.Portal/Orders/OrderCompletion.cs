@@ -56,6 +56,7 @@ public sealed class OrderCompletion(
     IOptions<OrdersOptions> options,
     PortalSettingsService settings,
     OrderProgress progress,
+    Processing.ProcessingCatalog processings,
     IOrderMailer mailer,
     TimeProvider time,
     ILogger<OrderCompletion> logger)
@@ -96,13 +97,18 @@ public sealed class OrderCompletion(
         {
             var allowed = await access.GetOrderableDatasetIdsAsync(new Caller(order.Owner, ownerIsAdmin), cancellationToken);
             var refusedUnknownSize = 0;
+            var externalNotProcessed = 0;
             var objectsTotal = 0;
             foreach (var selection in selections)
             {
                 var requests = selection.ItemSelections.Select(i => i.Request).ToList();
-                var types = selection.FileFilter is { FileTypes.Count: > 0 } f ? f.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();
+                var processing = selection.Processing is { } choice
+                    ? processings.Find(choice.ProcessBusinessId) ?? throw new InvalidOperationException($"the processing '{choice.ProcessBusinessId}' is no longer available.")
+                    : null;
+                var types = processing is not null ? SelectionQuery.OrderableTypes.Intersect(processing.RequiredDataTypes).ToList()
+                    : selection.FileFilter is { FileTypes.Count: > 0 } f ? f.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();
                 var pattern = selection.FileFilter?.FileNamePattern is { Length: > 0 } p ? new Regex(p, RegexOptions.None, TimeSpan.FromMilliseconds(200)) : null;
-                var task = await writer.StartTaskAsync(selection, requests, cancellationToken);
+                var task = await writer.StartTaskAsync(selection, requests, processing, cancellationToken);
                 string? lastId = null;
                 while (true)
                 {
@@ -139,8 +145,13 @@ public sealed class OrderCompletion(
                                 refusedUnknownSize++;
                                 continue;
                             }
+                            if (processing is not null && file.Tier == StorageTier.External)
+                            {
+                                externalNotProcessed++; // a link has no bytes here to process
+                                continue;
+                            }
                             kept++;
-                            await writer.AddFileAsync(task, new OrderFile
+                            await writer.AddFileAsync(task, kept == 1, new OrderFile
                             {
                                 PublicId = Guid.NewGuid(), OrderId = orderId, DatasetTaskId = task.Id, DataObjectId = obj.Id, ProviderId = obj.ProviderId,
                                 Name = file.Name, Size = file.Size ?? 0, MimeType = file.MimeType, Checksum = file.Checksum, DataType = file.DataType,
@@ -156,13 +167,24 @@ public sealed class OrderCompletion(
                     }
                 }
                 await writer.EndTaskAsync(task, cancellationToken);
+                if (processing is { ForbidSplitInSuborders: true } && !processing.SizeLimit.Fits(task.ObjectsCount, task.FilesCount, task.FilesSize))
+                {
+                    throw new InvalidOperationException(
+                        $"the processing '{processing.BusinessId}' takes at most {Processing.ProcessingCatalog.LimitText(processing.SizeLimit)} in one execution and {task.DatasetLabel} has {task.ObjectsCount} objects, {task.FilesCount} files.");
+                }
             }
             await writer.FlushAsync(cancellationToken);
 
+            var notes = new List<string>();
             if (refusedUnknownSize > 0)
             {
-                message = $"{refusedUnknownSize} file(s) of unknown size were refused.";
+                notes.Add($"{refusedUnknownSize} file(s) of unknown size were refused.");
             }
+            if (externalNotProcessed > 0)
+            {
+                notes.Add($"{externalNotProcessed} external file(s) (links) cannot be processed and were left out.");
+            }
+            message = notes.Count > 0 ? string.Join(" ", notes) : null;
             var hours = order.IsApplicationOrder ? current.ApplicationSubOrderDurationHours : current.SubOrderDurationHours;
             var expiration = writer.Now + SubOrderSplitter.Expiration(writer.InternalSubOrders, hours, current.MaxExpirationHours);
             OrderAction action;
@@ -247,8 +269,11 @@ public sealed class OrderCompletion(
         public int FilesCount { get; private set; }
         public long TotalSize { get; private set; }
 
-        public async Task<DatasetTask> StartTaskAsync(BasketDatasetSelection selection, List<SelectionRequest> requests, CancellationToken cancellationToken)
+        private Processing.ProcessingSplitter? processingSplit;
+
+        public async Task<DatasetTask> StartTaskAsync(BasketDatasetSelection selection, List<SelectionRequest> requests, Processing.IProcessing? processing, CancellationToken cancellationToken)
         {
+            processingSplit = processing is null ? null : new Processing.ProcessingSplitter(processing, options.SubOrderMaxFiles, options.SubOrderMaxBytes);
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var task = new DatasetTask
             {
@@ -273,7 +298,7 @@ public sealed class OrderCompletion(
                 .SetProperty(t => t.FilesSize, task.FilesSize), cancellationToken);
         }
 
-        public async Task AddFileAsync(DatasetTask task, OrderFile file, CancellationToken cancellationToken)
+        public async Task AddFileAsync(DatasetTask task, bool newObject, OrderFile file, CancellationToken cancellationToken)
         {
             SubOrder subOrder;
             if (file.Tier == StorageTier.External)
@@ -288,13 +313,21 @@ public sealed class OrderCompletion(
             }
             else
             {
-                var startsNew = internalSubOrder is null || internalSplit.NeedsNewSubOrder(file.Size, out _);
+                // A processing decides how its inputs are split into executions (one per sub-order).
+                var startsNew = internalSubOrder is null || (processingSplit?.NeedsNewSubOrder(file.Size, newObject) ?? internalSplit.NeedsNewSubOrder(file.Size, out _));
                 if (startsNew)
                 {
                     internalSubOrder = await NewSubOrderAsync(task, external: false, cancellationToken);
                     InternalSubOrders++;
                 }
-                internalSplit.Add(file.Size, startsNew);
+                if (processingSplit is not null)
+                {
+                    processingSplit.Add(file.Size, newObject, startsNew);
+                }
+                else
+                {
+                    internalSplit.Add(file.Size, startsNew);
+                }
                 subOrder = internalSubOrder!;
             }
             file.SubOrderId = subOrder.Id;

@@ -17,6 +17,7 @@ public sealed class OrderEngine(
     IFileStorage storage,
     OrderCompletion completion,
     OrderProgress progress,
+    Processing.ProcessingRunner processing,
     EngineSignal signal,
     IOptions<OrdersOptions> options,
     TimeProvider time,
@@ -236,7 +237,13 @@ public sealed class OrderEngine(
 
         try
         {
-            await StageFilesAsync(subOrderId, orderId, cancel.Token);
+            var choice = await ProcessingOfAsync(subOrderId, cancel.Token);
+            // Inputs of a processing stay PENDING once staged: the processing's outputs become the order's files.
+            await StageFilesAsync(subOrderId, orderId, keepStagedPending: choice is not null, cancel.Token);
+            if (choice is not null)
+            {
+                await processing.RunAsync(orderId, subOrderId, choice, cancel.Token);
+            }
             await ReleaseAsync(subOrderId, SubOrderJobState.Staged);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -271,7 +278,14 @@ public sealed class OrderEngine(
         signal.Wake();
     }
 
-    private async Task StageFilesAsync(long subOrderId, long orderId, CancellationToken cancellationToken)
+    private async Task<Basket.ProcessingChoice?> ProcessingOfAsync(long subOrderId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.SubOrders.Where(s => s.Id == subOrderId)
+            .Join(db.DatasetTasks, s => s.DatasetTaskId, t => t.Id, (s, t) => t.Processing).FirstOrDefaultAsync(cancellationToken);
+    }
+
+    private async Task StageFilesAsync(long subOrderId, long orderId, bool keepStagedPending, CancellationToken cancellationToken)
     {
         List<(long Id, StorageFileRef Ref)> files;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -285,7 +299,7 @@ public sealed class OrderEngine(
             return;
         }
         var outcomes = await storage.StageAsync(orderId, files.Select(f => f.Ref).ToList(), cancellationToken);
-        var available = files.Where((_, i) => outcomes[i].Success).Select(f => f.Id).ToList();
+        var available = keepStagedPending ? [] : files.Where((_, i) => outcomes[i].Success).Select(f => f.Id).ToList();
         var failed = files.Select((f, i) => (f.Id, outcomes[i])).Where(x => !x.Item2.Success).GroupBy(x => x.Item2.Error ?? "Storage error");
 
         await using var write = await dbFactory.CreateDbContextAsync(CancellationToken.None);

@@ -30,6 +30,9 @@ public interface IFileStorage
     /// <summary>Creates a file in the order's cache (e.g. a processing output); returns its location for <see cref="OpenRead"/> with tier Online.</summary>
     Stream CreateOrderOutput(long orderId, string relativeName, out string location);
 
+    /// <summary>Deletes one output made by <see cref="CreateOrderOutput"/> (an execution that failed or was interrupted).</summary>
+    void DeleteOrderOutput(long orderId, string location);
+
     /// <summary>Deletes the order's cache copies and outputs.</summary>
     Task ReleaseOrderAsync(long orderId, CancellationToken cancellationToken);
 }

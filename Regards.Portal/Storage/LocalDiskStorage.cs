@@ -132,6 +132,25 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<L
         return new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous);
     }
 
+    public void DeleteOrderOutput(long orderId, string location)
+    {
+        if (!location.StartsWith(OutputPrefix, StringComparison.Ordinal))
+        {
+            throw new ArgumentException("Only processing outputs can be deleted.", nameof(location));
+        }
+        var path = OutputOrArchivePath(orderId, location);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+        // Each output has its own folder (see CreateOrderOutput).
+        var folder = Path.GetDirectoryName(path);
+        if (folder is not null && Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+        {
+            Directory.Delete(folder);
+        }
+    }
+
     public Task ReleaseOrderAsync(long orderId, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(CacheRoot, orderId.ToString(System.Globalization.CultureInfo.InvariantCulture));

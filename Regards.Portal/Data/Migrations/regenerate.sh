@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rebuilds the single "Initial" migration of both providers from the current model.
-# The portal has not shipped yet, so the schema is one migration; after the first release, add migrations instead.
+# Only for the first migration: later schema changes are added as new migrations (dotnet ef migrations add X for both contexts).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 dotnet tool restore >/dev/null

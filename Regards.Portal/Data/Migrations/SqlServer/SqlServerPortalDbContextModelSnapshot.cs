@@ -937,6 +937,29 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.ToTable("SubOrders");
                 });
 
+            modelBuilder.Entity("Regards.Portal.Processing.ProcessingSettings", b =>
+                {
+                    b.Property<string>("BusinessId")
+                        .HasMaxLength(100)
+                        .HasColumnType("nvarchar(100)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("bit");
+
+                    b.Property<string>("MinimumRole")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("nvarchar(50)");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("BusinessId");
+
+                    b.ToTable("ProcessingSettings");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)

@@ -908,6 +908,29 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.ToTable("SubOrders");
                 });
 
+            modelBuilder.Entity("Regards.Portal.Processing.ProcessingSettings", b =>
+                {
+                    b.Property<string>("BusinessId")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MinimumRole")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("BusinessId");
+
+                    b.ToTable("ProcessingSettings");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)

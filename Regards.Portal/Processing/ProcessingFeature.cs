@@ -1,0 +1,21 @@
+using Regards.Portal.Basket;
+using Regards.Portal.Processing.Processings;
+
+namespace Regards.Portal.Processing;
+
+public static class ProcessingFeature
+{
+    /// <summary>The processing catalogue and its plug-ins; a new processing is one more <see cref="IProcessing"/> registration.</summary>
+    public static IServiceCollection AddProcessing(this IServiceCollection services)
+    {
+        services.AddSingleton<IProcessing, CompressProcessing>();
+        services.AddSingleton<IProcessing, ChecksumManifestProcessing>();
+        services.AddSingleton<IProcessing, SubsetProcessing>();
+        services.AddSingleton<ProcessingCatalog>();
+        services.AddSingleton<IProcessingChoiceValidator>(sp => sp.GetRequiredService<ProcessingCatalog>());
+        services.AddSingleton<ProcessingRunner>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapProcessingApi(this IEndpointRouteBuilder endpoints) => endpoints.MapProcessingEndpoints();
+}
