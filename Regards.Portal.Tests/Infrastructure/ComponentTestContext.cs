@@ -21,6 +21,7 @@ public static class ComponentTestContext
         typeof(Regards.Portal.Admin.UiModuleService),
         typeof(Regards.Portal.Admin.PortalSettingsService),
         typeof(Regards.Portal.Admin.AdminDashboardService),
+        typeof(Regards.Portal.Processing.ProcessingCatalog),
     ];
 
     public static BunitContext Create(PortalAppFactory app, string? signedInAs = null, params string[] roles)

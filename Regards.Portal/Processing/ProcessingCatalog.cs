@@ -27,6 +27,26 @@ public sealed record ProcessingAdminDto(ProcessingDto Processing, bool Enabled, 
 
 public sealed record ProcessingSettingsRequest(bool Enabled, string? MinimumRole);
 
+public enum ParameterIssueKind
+{
+    NotAllowed,
+    NotInteger,
+    OutOfRange,
+    TooLong,
+}
+
+/// <summary>A refused parameter value; <see cref="Detail"/> is the allowed values, the range or the maximum length.</summary>
+public sealed record ParameterIssue(ParameterIssueKind Kind, string Name, string Detail)
+{
+    public string Message => Kind switch
+    {
+        ParameterIssueKind.NotAllowed => $"'{Name}' must be one of {Detail}.",
+        ParameterIssueKind.NotInteger => $"'{Name}' must be an integer.",
+        ParameterIssueKind.OutOfRange => $"'{Name}' must be between {Detail}.",
+        _ => $"'{Name}' is too long ({Detail} characters at most).",
+    };
+}
+
 /// <summary>Which dataset used which processing with which parameters, over every order (admin processing list).</summary>
 public sealed record ProcessingUsageDto(string ProcessBusinessId, string DatasetId, string DatasetLabel, IReadOnlyDictionary<string, string> Parameters, int OrdersCount, DateTime LastOrderDate);
 
@@ -122,35 +142,38 @@ public sealed class ProcessingCatalog(IEnumerable<IProcessing> plugins, IDbConte
         foreach (var parameter in plugin.Parameters)
         {
             var value = given.TryGetValue(parameter.Name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : parameter.DefaultValue;
-            if (ParameterError(parameter, value) is { } error)
+            if (CheckParameter(parameter, value) is { } issue)
             {
-                throw PortalException.BadRequest("BAD_PROCESSING_PARAMETER", error);
+                throw PortalException.BadRequest("BAD_PROCESSING_PARAMETER", issue.Message);
             }
             resolved[parameter.Name] = value;
         }
         return resolved;
     }
 
-    /// <summary>Why a value is not valid for a parameter, or null (also used by the Process dialog's inline validation).</summary>
-    public static string? ParameterError(ProcessingParameter parameter, string value)
+    /// <summary>Why a value is not valid for a parameter, or null (also the Process dialog's inline validation).</summary>
+    public static ParameterIssue? CheckParameter(ProcessingParameter parameter, string value)
     {
         if (parameter.AllowedValues is { Count: > 0 } allowed && !allowed.Contains(value, StringComparer.Ordinal))
         {
-            return $"'{parameter.Name}' must be one of {string.Join(", ", allowed)}.";
+            return new ParameterIssue(ParameterIssueKind.NotAllowed, parameter.Name, string.Join(", ", allowed));
         }
         if (parameter.Type == ProcessingParameterType.Integer)
         {
             if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number))
             {
-                return $"'{parameter.Name}' must be an integer.";
+                return new ParameterIssue(ParameterIssueKind.NotInteger, parameter.Name, "");
             }
             if (number < parameter.Min || number > parameter.Max)
             {
-                return $"'{parameter.Name}' must be between {parameter.Min?.ToString(CultureInfo.InvariantCulture) ?? "-∞"} and {parameter.Max?.ToString(CultureInfo.InvariantCulture) ?? "+∞"}.";
+                return new ParameterIssue(ParameterIssueKind.OutOfRange, parameter.Name,
+                    $"{parameter.Min?.ToString(CultureInfo.InvariantCulture) ?? "-∞"} – {parameter.Max?.ToString(CultureInfo.InvariantCulture) ?? "+∞"}");
             }
         }
-        return value.Length > 200 ? $"'{parameter.Name}' is too long (200 characters at most)." : null;
+        return value.Length > MaxParameterLength ? new ParameterIssue(ParameterIssueKind.TooLong, parameter.Name, MaxParameterLength.ToString(CultureInfo.InvariantCulture)) : null;
     }
+
+    private const int MaxParameterLength = 200;
 
     public static string LimitText(ProcessingSizeLimit limit) => limit.Type switch
     {

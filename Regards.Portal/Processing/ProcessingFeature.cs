@@ -1,4 +1,5 @@
 using Regards.Portal.Basket;
+using Regards.Portal.Basket.Components;
 using Regards.Portal.Processing.Processings;
 
 namespace Regards.Portal.Processing;
@@ -14,6 +15,14 @@ public static class ProcessingFeature
         services.AddSingleton<ProcessingCatalog>();
         services.AddSingleton<IProcessingChoiceValidator>(sp => sp.GetRequiredService<ProcessingCatalog>());
         services.AddSingleton<ProcessingRunner>();
+        // The cart's Process button comes from this feature, so the cart does not depend on it.
+        CartExtensions.ProcessButton = slot => builder =>
+        {
+            builder.OpenComponent<Components.ProcessButton>(0);
+            builder.AddComponentParameter(1, nameof(Components.ProcessButton.Caller), slot.Caller);
+            builder.AddComponentParameter(2, nameof(Components.ProcessButton.Selection), slot.Selection);
+            builder.CloseComponent();
+        };
         return services;
     }
 
