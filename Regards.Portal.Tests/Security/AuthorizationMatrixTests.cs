@@ -19,7 +19,11 @@ public sealed class AuthorizationMatrixTests(SecurityFactory factory, ITestOutpu
     private sealed record Request(HttpMethod Method, string Url, HttpContent? Body = null);
 
     /// <summary>One row of the matrix: the endpoint, the expected status per caller, and the request a caller sends.</summary>
-    private sealed record Row(string Endpoint, Func<Who, int> Expected, Func<Who, Task<Request>> Build, Func<Who, HttpResponseMessage, Task<string?>>? Verify = null);
+    private sealed record Row(string Endpoint, Func<Who, int> Expected, Func<Who, Task<Request>> Build, Func<Who, HttpResponseMessage, Task<string?>>? Verify = null)
+    {
+        /// <summary>Background work a success starts that the next cell must not see (files marked downloaded after the response).</summary>
+        public Func<Task>? AfterSuccess { get; init; }
+    }
 
     private static readonly Who[] Callers = Enum.GetValues<Who>();
 
@@ -80,6 +84,11 @@ public sealed class AuthorizationMatrixTests(SecurityFactory factory, ITestOutpu
             Fixed(post, "/api/identity/login", () => Json(new { email = "nobody@regards.local", password = "Wrong!Password1" })));
         yield return new("POST /api/identity/refresh (forged token)", _ => 401,
             Fixed(post, "/api/identity/refresh", () => Json(new { refreshToken = "forged" })));
+
+        // Operations: open to all (load balancers and monitors call them without a session).
+        yield return new("GET /health", _ => 200, Fixed(get, "/health"));
+        yield return new("GET /health/ready", _ => 200, Fixed(get, "/health/ready"));
+        yield return new("GET /openapi/v1.json", _ => 200, Fixed(get, "/openapi/v1.json"));
 
         // Catalog.
         yield return new("GET /api/catalog/datasets", SignedIn(200), Fixed(get, "/api/catalog/datasets"));
@@ -171,11 +180,13 @@ public sealed class AuthorizationMatrixTests(SecurityFactory factory, ITestOutpu
         yield return new("GET /api/user/quota", SignedIn(200), Fixed(get, "/api/user/quota"));
 
         // Downloads.
-        yield return new("GET /api/user/orders/{id}/download", OwnerOrAdmin(200), async _ =>
+        // Order A's files are made AVAILABLE before each download, so every allowed caller has bytes to get.
+        Func<Who, Task<Request>> Fresh(HttpMethod method, string url) => async _ =>
         {
             await factory.ResetFilesOfAAsync();
-            return new Request(get, $"/api/user/orders/{a}/download");
-        });
+            return new Request(method, url);
+        };
+        yield return new("GET /api/user/orders/{id}/download", OwnerOrAdmin(200), Fresh(get, $"/api/user/orders/{a}/download")) { AfterSuccess = factory.WaitFileADownloadedAsync };
         yield return new("GET /api/user/orders/{id}/metalink/download", OwnerOrAdmin(200), Fixed(get, $"/api/user/orders/{a}/metalink/download"));
         // A token opens its own order's metalink (no order in the path): the other order's token gets order B, never A.
         yield return new("GET /api/user/orders/metalink/download?orderToken=", PublicToken(200, 200), Fixed(get, "/api/user/orders/metalink/download"),
@@ -191,10 +202,10 @@ public sealed class AuthorizationMatrixTests(SecurityFactory factory, ITestOutpu
             await factory.ResetFilesOfAAsync();
             return new Request(get, $"/api/orders/{a}/files/available");
         });
-        yield return new("GET /api/orders/files/{fileId}", OwnerOrAdmin(200), Fixed(get, $"/api/orders/files/{factory.FileA}"));
+        yield return new("GET /api/orders/files/{fileId}", OwnerOrAdmin(200), Fresh(get, $"/api/orders/files/{factory.FileA}")) { AfterSuccess = factory.WaitFileADownloadedAsync };
         yield return new("HEAD /api/orders/files/{fileId}", OwnerOrAdmin(200), Fixed(HttpMethod.Head, $"/api/orders/files/{factory.FileA}"));
         // File A with the other order's token: not in the token's order (404), never bytes.
-        yield return new("GET /api/orders/public/files/{fileId}?orderToken=", PublicToken(200, 404), Fixed(get, $"/api/orders/public/files/{factory.FileA}"));
+        yield return new("GET /api/orders/public/files/{fileId}?orderToken=", PublicToken(200, 404), Fresh(get, $"/api/orders/public/files/{factory.FileA}")) { AfterSuccess = factory.WaitFileADownloadedAsync };
         yield return new("HEAD /api/orders/public/files/{fileId}?orderToken=", PublicToken(200, 404), Fixed(HttpMethod.Head, $"/api/orders/public/files/{factory.FileA}"));
     }
 
@@ -249,6 +260,10 @@ public sealed class AuthorizationMatrixTests(SecurityFactory factory, ITestOutpu
                 }
                 else
                 {
+                    if (row.AfterSuccess is { } wait)
+                    {
+                        await wait();
+                    }
                     await factory.SettleAsync();
                 }
             }

@@ -245,6 +245,13 @@ public sealed class SecurityFactory : Orders.OrdersApiFactory, IAsyncLifetime
         }
     }
 
+    /// <summary>A complete download of file A is recorded after the response: wait for it.</summary>
+    public Task WaitFileADownloadedAsync() => WaitAsync(async () =>
+    {
+        await using var db = CreateDbContext();
+        return await db.OrderFiles.AnyAsync(f => f.Id == FileA && f.State == OrderFileState.Downloaded);
+    }, 10, "file A marked downloaded");
+
     /// <summary>Order A's files back to AVAILABLE, so a zip or a file always has something to send.</summary>
     public async Task ResetFilesOfAAsync()
     {
