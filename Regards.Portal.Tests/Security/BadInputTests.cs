@@ -3,8 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Bunit;
 using CsvHelper;
 using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Identity;
+using Regards.Portal.Orders.Components;
 using Regards.Portal.Tests.Infrastructure;
 using Xunit.Abstractions;
 using static Regards.Portal.Tests.Orders.OrderTestKit;
@@ -234,6 +237,13 @@ public sealed class BadInputTests(SecurityFactory factory, ITestOutputHelper out
         var html = await page.Content.ReadAsStringAsync();
         Assert.DoesNotContain(markup, html);
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html);
+
+        // The My-orders list (loaded after the first render, so not in the server-rendered HTML): the rendered row.
+        await using var ctx = ComponentTestContext.Create(factory, DemoUsers.User, PortalRoles.RegisteredUser);
+        var myOrders = ctx.Render<MyOrdersPage>();
+        myOrders.WaitForAssertion(() => Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", myOrders.Markup), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain(markup, myOrders.Markup);
+        Assert.DoesNotContain(myOrders.FindAll("script"), e => e.TextContent.Contains("alert(1)"));
     }
 
     // ---- the check every refusal goes through --------------------------------------------------------------
