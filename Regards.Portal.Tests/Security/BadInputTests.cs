@@ -78,6 +78,8 @@ public sealed class BadInputTests(SecurityFactory factory, ITestOutputHelper out
         new("file name pattern is a bad regex", Who.Owner, "PUT", "/api/order/basket/dataset/{S}/updateFileFilters", "{\"fileTypes\": [], \"fileNamePattern\": \"([\"}", 400),
         new("item selection date is not a date", Who.Owner, "DELETE", "/api/order/basket/dataset/{S}/not-a-date", null, 400, "BAD_DATE"),
         new("dataset of the selection unknown", Who.Owner, "POST", "/api/order/basket/selection", "{\"datasetId\": \"URN:AIP:DATASET:nope\"}", 404, "NOT_FOUND"),
+        new("unknown API path", Who.Owner, "GET", "/api/no-such-thing", null, 404, "NOT_FOUND"),
+        new("unknown verb on an order", Who.Owner, "PATCH", "/api/user/orders/{A}", "{\"status\": \"DONE\"}", 405, "METHOD_NOT_ALLOWED"),
     };
 
     public static TheoryData<BadCase> BadPaging
