@@ -57,16 +57,17 @@ public static class ApiProblems
     /// <summary>
     /// Status-code pages of <c>/api</c>: the errors the framework answers with an empty body (401 of the
     /// authentication, 403 of a role policy, 404/405 of the routing, 400/415 of the binding) get the same
-    /// ProblemDetails with a <c>code</c> as every other API error (api.md). HEAD answers keep no body.
+    /// ProblemDetails with a <c>code</c> as every other API error (api.md). HEAD answers keep no body, and so do
+    /// the deliberate bodiless 5xx (503 "not ready yet" + Retry-After for download clients).
     /// </summary>
     public static async Task WriteStatusCodeProblemAsync(StatusCodeContext context)
     {
         var http = context.HttpContext;
-        if (HttpMethods.IsHead(http.Request.Method))
+        var status = http.Response.StatusCode;
+        if (HttpMethods.IsHead(http.Request.Method) || status >= 500)
         {
             return;
         }
-        var status = http.Response.StatusCode;
         var (code, detail) = status switch
         {
             StatusCodes.Status401Unauthorized => ("UNAUTHORIZED", "Sign in, or send a bearer token."),
@@ -76,7 +77,6 @@ public static class ApiProblems
             StatusCodes.Status413PayloadTooLarge => ("PAYLOAD_TOO_LARGE", "The request body is too large."),
             StatusCodes.Status415UnsupportedMediaType => ("UNSUPPORTED_MEDIA_TYPE", "The request body has the wrong content type."),
             StatusCodes.Status416RangeNotSatisfiable => ("RANGE_NOT_SATISFIABLE", "The requested range is outside the file."),
-            >= 500 => ("INTERNAL_ERROR", "An unexpected error occurred."),
             _ => ("BAD_REQUEST", "The request is malformed."),
         };
         var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
