@@ -56,6 +56,9 @@ app.UseExceptionHandler();
 // API errors are ProblemDetails; only pages get the "not found" page.
 app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
     branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+// ...and the API's bodiless errors (authentication, roles, routing) become ProblemDetails with a code.
+app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"),
+    branch => branch.UseStatusCodePages(ApiProblems.WriteStatusCodeProblemAsync));
 app.UsePortalLocalization();
 app.UseAuthentication();
 app.UseAuthorization();

@@ -22,6 +22,8 @@ public static class ComponentTestContext
         typeof(Regards.Portal.Admin.PortalSettingsService),
         typeof(Regards.Portal.Admin.AdminDashboardService),
         typeof(Regards.Portal.Processing.ProcessingCatalog),
+        typeof(Regards.Portal.Orders.OrderService),
+        typeof(Regards.Portal.Orders.OrderChangeNotifier),
     ];
 
     public static BunitContext Create(PortalAppFactory app, string? signedInAs = null, params string[] roles)
@@ -45,6 +47,10 @@ public static class ComponentTestContext
                 ctx.Services.AddSingleton(type, instance);
             }
         }
+        // Pages that remember choices in the browser (columns): protected with the app's keys, over bUnit's JS.
+        var dataProtection = app.Services.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>();
+        ctx.Services.AddScoped(sp => new Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage.ProtectedLocalStorage(
+            sp.GetRequiredService<Microsoft.JSInterop.IJSRuntime>(), dataProtection));
         ctx.Render<MudBlazor.MudPopoverProvider>();
         return ctx;
     }

@@ -16,7 +16,8 @@ public sealed record PageRequest(int Page = 0, int Size = 20)
 
     public void Validate()
     {
-        if (Page < 0 || Size < 1 || Size > MaxSize)
+        // A page beyond int range of rows would overflow Skip (a 500): refused like any other bad page.
+        if (Page < 0 || Size < 1 || Size > MaxSize || (long)Page * Size > int.MaxValue)
         {
             throw PortalException.BadRequest("BAD_PAGE", $"page must be ≥ 0 and size between 1 and {MaxSize}.");
         }

@@ -54,6 +54,35 @@ public static class ApiProblems
         return problem;
     }
 
+    /// <summary>
+    /// Status-code pages of <c>/api</c>: the errors the framework answers with an empty body (401 of the
+    /// authentication, 403 of a role policy, 404/405 of the routing, 400/415 of the binding) get the same
+    /// ProblemDetails with a <c>code</c> as every other API error (api.md). HEAD answers keep no body, and so do
+    /// the deliberate bodiless 5xx (503 "not ready yet" + Retry-After for download clients).
+    /// </summary>
+    public static async Task WriteStatusCodeProblemAsync(StatusCodeContext context)
+    {
+        var http = context.HttpContext;
+        var status = http.Response.StatusCode;
+        if (HttpMethods.IsHead(http.Request.Method) || status >= 500)
+        {
+            return;
+        }
+        var (code, detail) = status switch
+        {
+            StatusCodes.Status401Unauthorized => ("UNAUTHORIZED", "Sign in, or send a bearer token."),
+            StatusCodes.Status403Forbidden => ("FORBIDDEN", "Your role does not allow this."),
+            StatusCodes.Status404NotFound => ("NOT_FOUND", "There is no such resource."),
+            StatusCodes.Status405MethodNotAllowed => ("METHOD_NOT_ALLOWED", "This resource does not accept that method."),
+            StatusCodes.Status413PayloadTooLarge => ("PAYLOAD_TOO_LARGE", "The request body is too large."),
+            StatusCodes.Status415UnsupportedMediaType => ("UNSUPPORTED_MEDIA_TYPE", "The request body has the wrong content type."),
+            StatusCodes.Status416RangeNotSatisfiable => ("RANGE_NOT_SATISFIABLE", "The requested range is outside the file."),
+            _ => ("BAD_REQUEST", "The request is malformed."),
+        };
+        var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
+        await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = Create(status, code, detail) });
+    }
+
     /// <summary>A ProblemDetails result for endpoints that refuse without throwing.</summary>
     public static IResult Result(int status, string code, string detail) =>
         TypedResults.Problem(Create(status, code, detail));

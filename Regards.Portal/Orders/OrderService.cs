@@ -31,6 +31,8 @@ public sealed class OrderService(
     /// <summary>Makes an order of the caller's whole cart. Null when there is no cart or it is empty (nothing written).</summary>
     public async Task<OrderDto?> CreateAsync(Caller caller, string? label, bool isApplicationOrder = false, CancellationToken cancellationToken = default)
     {
+        // Bad input is a 422 whether or not the cart is empty (a 204 would hide it).
+        ValidateLabel(label, Now);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var basket = await db.Baskets.Where(b => b.Owner == caller.Email && b.OrderId == null)
             .Select(b => new { b.Id, Selections = b.DatasetSelections.Count }).FirstOrDefaultAsync(cancellationToken);
