@@ -20,17 +20,17 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
     public static TheoryData<OrderStatus, string[]> EnabledButtons => new()
     {
         { OrderStatus.Pending, ["order-pause", "order-cancel", "order-detail"] },
-        { OrderStatus.Running, ["order-pause", "order-metalink", "order-download", "order-cancel", "order-detail"] },
-        { OrderStatus.Paused, ["order-resume", "order-metalink", "order-download", "order-cancel", "order-detail"] },
-        { OrderStatus.Done, ["order-metalink", "order-download", "order-restart", "order-cancel", "order-detail"] },
-        { OrderStatus.DoneWithWarning, ["order-metalink", "order-download", "order-retry", "order-restart", "order-cancel", "order-detail"] },
+        { OrderStatus.Running, ["order-pause", "order-metalink", "order-zip", "order-cancel", "order-detail"] },
+        { OrderStatus.Paused, ["order-resume", "order-metalink", "order-zip", "order-cancel", "order-detail"] },
+        { OrderStatus.Done, ["order-metalink", "order-zip", "order-restart", "order-cancel", "order-detail"] },
+        { OrderStatus.DoneWithWarning, ["order-metalink", "order-zip", "order-retry", "order-restart", "order-cancel", "order-detail"] },
         { OrderStatus.Failed, ["order-retry", "order-restart", "order-cancel", "order-detail"] },
         { OrderStatus.Expired, ["order-cancel", "order-detail"] },
         { OrderStatus.Error, ["order-detail"] },
     };
 
     private static readonly string[] RowButtons =
-        ["order-pause", "order-resume", "order-metalink", "order-download", "order-retry", "order-restart", "order-extend", "order-cancel", "order-remove", "order-detail"];
+        ["order-pause", "order-resume", "order-metalink", "order-zip", "order-retry", "order-restart", "order-extend", "order-cancel", "order-remove", "order-detail"];
 
     [Theory]
     [MemberData(nameof(EnabledButtons))]
@@ -50,16 +50,16 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         Assert.Equal(allowed.Contains(OrderAction.Pause), enabled.Contains("order-pause"));
         Assert.Equal(allowed.Contains(OrderAction.Resume), enabled.Contains("order-resume"));
         Assert.Equal(allowed.Contains(OrderAction.Metalink), enabled.Contains("order-metalink"));
-        Assert.Equal(allowed.Contains(OrderAction.Download), enabled.Contains("order-download"));
+        Assert.Equal(allowed.Contains(OrderAction.Download), enabled.Contains("order-zip"));
         Assert.Equal(allowed.Contains(OrderAction.Retry), enabled.Contains("order-retry"));
         Assert.Equal(allowed.Contains(OrderAction.Restart), enabled.Contains("order-restart"));
         Assert.Equal(allowed.Contains(OrderAction.Delete) || allowed.Contains(OrderAction.Pause), enabled.Contains("order-cancel"));
         // Pause and resume are one toggle: never both.
         Assert.False(enabled.Contains("order-pause") && enabled.Contains("order-resume"));
         // Enabled links go to the API's endpoints of this order.
-        if (enabled.Contains("order-download"))
+        if (enabled.Contains("order-zip"))
         {
-            Assert.Equal($"/api/user/orders/{order.Id}/download", row.QuerySelector("[data-testid=order-download]")!.GetAttribute("href"));
+            Assert.Equal($"/api/user/orders/{order.Id}/download", row.QuerySelector("[data-testid=order-zip]")!.GetAttribute("href"));
         }
         if (enabled.Contains("order-metalink"))
         {
@@ -85,9 +85,9 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
         var page = ctx.Render<MyOrdersPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=order-actions]").Count), Wait);
-        Assert.False(IsEnabled(Row(page, "links only"), "order-download"));
+        Assert.False(IsEnabled(Row(page, "links only"), "order-zip"));
         Assert.True(IsEnabled(Row(page, "links only"), "order-metalink"));
-        Assert.True(IsEnabled(Row(page, "one file to zip"), "order-download"));
+        Assert.True(IsEnabled(Row(page, "one file to zip"), "order-zip"));
     }
 
     [Fact]
