@@ -91,6 +91,64 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task The_page_counts_the_orders_and_shows_progress_expiry_soon_and_waiting_user()
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        await factory.SeedOrderAsync(owner, OrderStatus.Running, o =>
+        {
+            o.Label = "soon and waiting"; o.ExpirationDate = DateTime.UtcNow.AddHours(12); o.WaitingForUser = true; o.PercentCompleted = 42;
+        });
+        await factory.SeedOrderAsync(owner, OrderStatus.Done, o => { o.Label = "later"; o.PercentCompleted = 100; });
+        await factory.SeedOrderAsync(owner, OrderStatus.Deleted, o => o.Label = "cancelled one");
+        await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+        var page = ctx.Render<MyOrdersPage>();
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=order-actions]").Count), Wait);
+
+        // ui.md: "You have N order(s)"; DELETED orders are not the user's any more.
+        Assert.Equal("You have 2 order(s)", page.Find("[data-testid=orders-count]").TextContent.Trim());
+        Assert.DoesNotContain("cancelled one", page.Markup);
+
+        var soon = Row(page, "soon and waiting");
+        var later = Row(page, "later");
+        Assert.Equal("42", soon.QuerySelector("[data-testid=order-progress]")!.GetAttribute("data-value"));
+        Assert.Contains("42 %", soon.QuerySelector("[data-testid=order-progress]")!.TextContent);
+        // A clock when it expires within a day.
+        Assert.NotNull(soon.QuerySelector("[data-testid=order-expires-soon]"));
+        Assert.Null(later.QuerySelector("[data-testid=order-expires-soon]"));
+        // Waiting for the user: the available-files badge pulses, the status says so.
+        Assert.Contains("portal-pulse", soon.QuerySelector("[data-testid=order-available-badge]")!.ClassName);
+        Assert.DoesNotContain("portal-pulse", later.QuerySelector("[data-testid=order-available-badge]")!.ClassName ?? "");
+        Assert.NotNull(soon.QuerySelector("[data-testid=order-waiting-user]"));
+        Assert.Null(later.QuerySelector("[data-testid=order-waiting-user]"));
+    }
+
+    [Fact]
+    public async Task Order_changes_pushed_by_the_engine_show_without_a_reload()
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        var order = await factory.SeedOrderAsync(owner, OrderStatus.Running, o => o.PercentCompleted = 10);
+        await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+        var page = ctx.Render<MyOrdersPage>();
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+        page.WaitForAssertion(() => Assert.Equal("RUNNING", page.Find("[data-testid=order-status]").GetAttribute("data-status")), Wait);
+
+        // What the engine does at 100 %: the row changes, then the change is published.
+        await using (var db = factory.CreateDbContext())
+        {
+            var row = await db.Orders.SingleAsync(o => o.Id == order.Id);
+            (row.Status, row.PercentCompleted) = (OrderStatus.Done, 100);
+            await db.SaveChangesAsync();
+            factory.Services.GetRequiredService<OrderChangeNotifier>().Publish(row);
+        }
+        page.WaitForAssertion(() =>
+        {
+            Assert.Equal("DONE", page.Find("[data-testid=order-status]").GetAttribute("data-status"));
+            Assert.Equal("100", page.Find("[data-testid=order-progress]").GetAttribute("data-value"));
+        }, Wait);
+        Assert.True(IsEnabled(page.Find("tbody tr:has([data-testid=order-actions])"), "order-restart"));
+    }
+
+    [Fact]
     public async Task Cancel_asks_for_confirmation_and_dismissing_changes_nothing()
     {
         var owner = OrderPagesFactory.NewOwner();
@@ -155,6 +213,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
             // orders.md §3.2: the French status label.
             Assert.Equal("En pause", page.Find("[data-testid=order-status]").TextContent.Trim());
             Assert.Equal("Colonnes", page.Find("[data-testid=columns-chooser] button").GetAttribute("aria-label"));
+            Assert.Equal("Vous avez 1 commande(s)", page.Find("[data-testid=orders-count]").TextContent.Trim());
         }
         finally
         {
