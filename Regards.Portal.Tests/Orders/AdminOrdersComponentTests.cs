@@ -120,6 +120,31 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         Assert.Empty(page.FindAll("[data-testid=admin-filter-clear]"));
     }
 
+    [Fact]
+    public async Task Clicking_a_column_header_sorts_on_the_server()
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        await factory.SeedOrderAsync(owner, OrderStatus.Done, o => { o.Label = "b order"; o.TotalSize = 1; o.CreationDate = DateTime.UtcNow.AddDays(-1); });
+        await factory.SeedOrderAsync(owner, OrderStatus.Done, o => { o.Label = "c order"; o.TotalSize = 3; o.CreationDate = DateTime.UtcNow.AddDays(-3); });
+        await factory.SeedOrderAsync(owner, OrderStatus.Done, o => { o.Label = "a order"; o.TotalSize = 2; o.CreationDate = DateTime.UtcNow.AddDays(-2); });
+        await using var ctx = AdminContext(out _, out _);
+        var page = ctx.Render<AdminOrdersPage>();
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+        await FilterOnOwnerAsync(page, owner);
+        string[] Rows() => page.FindAll("[data-testid=admin-orders-table] [data-testid=order-label-link]").Select(a => a.TextContent.Trim()).ToArray();
+        // Newest first by default.
+        page.WaitForAssertion(() => Assert.Equal(["b order", "a order", "c order"], Rows()), Wait);
+
+        async Task SortOnAsync(string header) => await page.InvokeAsync(() =>
+            page.FindAll("[data-testid=admin-orders-table] thead th").Single(th => th.TextContent.Trim() == header).QuerySelector(".mud-table-sort-label")!.Click());
+        await SortOnAsync("Label");
+        page.WaitForAssertion(() => Assert.Equal(["a order", "b order", "c order"], Rows()), Wait);
+        await SortOnAsync("Label");
+        page.WaitForAssertion(() => Assert.Equal(["c order", "b order", "a order"], Rows()), Wait);
+        await SortOnAsync("Size");
+        page.WaitForAssertion(() => Assert.Equal(["b order", "a order", "c order"], Rows()), Wait);
+    }
+
     /// <summary>The admin's row actions: extend expiry for live orders, remove only for DELETED ones.</summary>
     public static TheoryData<OrderStatus, string[]> AdminButtons => new()
     {

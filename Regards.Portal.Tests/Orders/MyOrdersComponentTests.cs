@@ -198,6 +198,45 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task The_chosen_columns_are_remembered_per_user_in_protected_local_storage()
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        await factory.SeedOrderAsync(owner, OrderStatus.Done);
+        string key, stored;
+        await using (var ctx = ComponentTestContext.CreateWithProviders(factory, out var popovers, out _, owner, PortalRoles.RegisteredUser))
+        {
+            var page = ctx.Render<MyOrdersPage>();
+            page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+            await page.InvokeAsync(() => page.Find("[data-testid=columns-chooser] button").Click());
+            await ToggleAsync(popovers, OrderColumns.Progress);
+            page.WaitForAssertion(() => Assert.DoesNotContain("Progress", Headers(page)), Wait);
+            var saved = ctx.JSInterop.Invocations["localStorage.setItem"].Last();
+            key = Assert.IsType<string>(saved.Arguments[0]);
+            stored = Assert.IsType<string>(saved.Arguments[1]);
+            Assert.Equal($"columns:orders:{owner}", key);
+            // Protected (encrypted), not the column names in clear.
+            Assert.DoesNotContain(OrderColumns.Label, stored);
+        }
+
+        // The next visit of the same user reads them back; another user keeps the defaults.
+        await using (var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser))
+        {
+            ctx.JSInterop.Setup<string?>("localStorage.getItem", key).SetResult(stored);
+            var page = ctx.Render<MyOrdersPage>();
+            page.WaitForAssertion(() => Assert.Equal(["Label", "Status", "Created", "Expires", "Objects", "Files", "Size", "Actions"], Headers(page)), Wait);
+        }
+        var other = OrderPagesFactory.NewOwner();
+        await factory.SeedOrderAsync(other, OrderStatus.Done);
+        await using (var ctx = ComponentTestContext.Create(factory, other, PortalRoles.RegisteredUser))
+        {
+            var page = ctx.Render<MyOrdersPage>();
+            page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+            Assert.Contains("Progress", Headers(page));
+            Assert.DoesNotContain(ctx.JSInterop.Invocations["localStorage.getItem"], i => Equals(i.Arguments[0], key));
+        }
+    }
+
+    [Fact]
     public async Task In_french_the_page_uses_the_french_resources()
     {
         var owner = OrderPagesFactory.NewOwner();
