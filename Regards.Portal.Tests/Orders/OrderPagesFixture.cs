@@ -37,7 +37,7 @@ public sealed class OrderPagesFactory : PortalAppFactory
 
     /// <summary>An order with one dataset task per label, <paramref name="subOrders"/> internal sub-orders and one file per state of <paramref name="states"/>
     /// (round-robin over the sub-orders), all in the first task.</summary>
-    public async Task<(Order Order, List<DatasetTask> Tasks)> SeedOrderWithFilesAsync(string owner, OrderStatus status, string[] taskLabels, int subOrders, params OrderFileState[] states)
+    public async Task<Order> SeedOrderWithFilesAsync(string owner, OrderStatus status, string[] taskLabels, int subOrders, params OrderFileState[] states)
     {
         var order = await SeedOrderAsync(owner, status, o =>
         {
@@ -58,6 +58,6 @@ public sealed class OrderPagesFactory : PortalAppFactory
             Location = $"x/file-{i}.nc", State = state, DownloadError = state == OrderFileState.DownloadError ? "only 10/100 bytes" : null,
         }));
         await db.SaveChangesAsync();
-        return (order, order.DatasetTasks);
+        return order;
     }
 }
