@@ -29,10 +29,10 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
         await page.WaitForSelectorAsync("[data-interactive=true] [data-testid=orders-table]");
         var row = page.Locator("[data-testid=orders-table] tbody tr", new() { HasText = label });
         await Assertions.Expect(row).ToHaveCountAsync(1);
-        await Assertions.Expect(row.Locator("[data-testid=order-download]:not([disabled])")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(row.Locator("[data-testid=order-zip]:not([disabled])")).ToBeVisibleAsync(new() { Timeout = 30_000 });
         await BrowserFixture.ScreenshotAsync(page, "my-orders");
 
-        var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("[data-testid=order-download]").ClickAsync());
+        var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("[data-testid=order-zip]").ClickAsync());
         var path = Path.Combine(BrowserFixture.ScreenshotFolder, "order.zip");
         await download.SaveAsAsync(path);
         using (var archive = ZipFile.OpenRead(path))
@@ -49,7 +49,7 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
         await BrowserFixture.GotoInteractiveAsync(admin, "/admin/orders");
         await Assertions.Expect(admin.Locator("[data-testid=admin-orders-table] tbody tr", new() { HasText = label })).ToHaveCountAsync(1);
         await BrowserFixture.ScreenshotAsync(admin, "admin-orders");
-        var csv = await admin.RunAndWaitForDownloadAsync(() => admin.ClickAsync("[data-testid=admin-csv]"));
+        var csv = await admin.RunAndWaitForDownloadAsync(() => admin.ClickAsync("[data-testid=admin-summary]"));
         var csvPath = Path.Combine(BrowserFixture.ScreenshotFolder, "orders.csv");
         await csv.SaveAsAsync(csvPath);
         Assert.Contains(label, await File.ReadAllTextAsync(csvPath));

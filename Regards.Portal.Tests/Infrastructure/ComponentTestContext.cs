@@ -1,5 +1,9 @@
 using Bunit;
+using Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using MudBlazor;
 using MudBlazor.Services;
 
 namespace Regards.Portal.Tests.Infrastructure;
@@ -21,12 +25,35 @@ public static class ComponentTestContext
         typeof(Regards.Portal.Admin.UiModuleService),
         typeof(Regards.Portal.Admin.PortalSettingsService),
         typeof(Regards.Portal.Admin.AdminDashboardService),
-        typeof(Regards.Portal.Processing.ProcessingCatalog),
         typeof(Regards.Portal.Orders.OrderService),
         typeof(Regards.Portal.Orders.OrderChangeNotifier),
+        typeof(Regards.Portal.Downloads.DownloadService),
+        typeof(Regards.Portal.Processing.ProcessingCatalog),
+        typeof(IOptions<Regards.Portal.Orders.OrdersOptions>),
+        typeof(IDataProtectionProvider),
     ];
 
     public static BunitContext Create(PortalAppFactory app, string? signedInAs = null, params string[] roles)
+    {
+        var ctx = CreateWithoutProviders(app, signedInAs, roles);
+        ctx.Render<MudPopoverProvider>();
+        return ctx;
+    }
+
+    /// <summary>
+    /// Like <see cref="Create"/>, but hands back the popover provider (menus, selects, tooltips render there) and a
+    /// dialog provider (dialogs and message boxes render there), so tests can find and click what they show.
+    /// </summary>
+    public static BunitContext CreateWithProviders(PortalAppFactory app, out IRenderedComponent<MudPopoverProvider> popovers,
+        out IRenderedComponent<MudDialogProvider> dialogs, string? signedInAs = null, params string[] roles)
+    {
+        var ctx = CreateWithoutProviders(app, signedInAs, roles);
+        popovers = ctx.Render<MudPopoverProvider>();
+        dialogs = ctx.Render<MudDialogProvider>();
+        return ctx;
+    }
+
+    private static BunitContext CreateWithoutProviders(PortalAppFactory app, string? signedInAs, string[] roles)
     {
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
@@ -47,11 +74,8 @@ public static class ComponentTestContext
                 ctx.Services.AddSingleton(type, instance);
             }
         }
-        // Pages that remember choices in the browser (columns): protected with the app's keys, over bUnit's JS.
-        var dataProtection = app.Services.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>();
-        ctx.Services.AddScoped(sp => new Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage.ProtectedLocalStorage(
-            sp.GetRequiredService<Microsoft.JSInterop.IJSRuntime>(), dataProtection));
-        ctx.Render<MudBlazor.MudPopoverProvider>();
+        // Scoped in the app (per circuit): one per test context, over the app's data protection keys.
+        ctx.Services.AddScoped<ProtectedLocalStorage>();
         return ctx;
     }
 }

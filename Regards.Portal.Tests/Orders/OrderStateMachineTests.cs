@@ -85,8 +85,17 @@ public sealed class OrderStateMachineTests
     [InlineData(Pending, 0, false, new[] { "Pause" })]
     public void Allowed_actions_for_a_caller_follow_the_table_roles_and_available_files(OrderStatus status, int available, bool admin, string[] expected)
     {
-        var order = new Order { Owner = "u", Label = "l", Status = status, AvailableFilesCount = available };
+        var order = new Order { Owner = "u", Label = "l", Status = status, AvailableFilesCount = available, ZippableFilesCount = available };
         Assert.Equal(expected, OrderStateMachine.AllowedActions(order, admin).Select(a => a.ToString()));
+    }
+
+    [Fact]
+    public void Download_is_not_offered_when_the_only_available_files_are_external_links()
+    {
+        // The zip holds no external file (links): with only those available it would answer 204.
+        var order = new Order { Owner = "u", Label = "l", Status = Done, AvailableFilesCount = 3, ZippableFilesCount = 0 };
+        Assert.DoesNotContain(OrderAction.Download, OrderStateMachine.AllowedActions(order, false));
+        Assert.Contains(OrderAction.Metalink, OrderStateMachine.AllowedActions(order, false));
     }
 
     [Fact]

@@ -42,14 +42,14 @@ public sealed record OrderSearchFilter
     public bool? WaitingForUser { get; init; }
 
     /// <summary>The admin page's form: dates are whole days (after = from its start, before = to its end).</summary>
-    public static OrderSearchFilter FromForm(string? owner, IReadOnlyCollection<OrderStatus> statuses, DateTime? afterDay, DateTime? beforeDay, bool waitingOnly) => new()
+    public static OrderSearchFilter FromForm(string? owner, IReadOnlyCollection<OrderStatus> statuses, DateTime? afterDay, DateTime? beforeDay, bool? waitingForUser) => new()
     {
         Owner = string.IsNullOrWhiteSpace(owner) ? null : owner,
         Statuses = statuses.Count > 0 ? new StatusFilter(statuses.ToList()) : null,
         CreationDate = afterDay is null && beforeDay is null ? null : new DateRange(
             afterDay is { } a ? DateTime.SpecifyKind(a.Date, DateTimeKind.Utc) : null,
             beforeDay is { } b ? DateTime.SpecifyKind(b.Date.AddDays(1).AddTicks(-1), DateTimeKind.Utc) : null),
-        WaitingForUser = waitingOnly ? true : null,
+        WaitingForUser = waitingForUser,
     };
 
     /// <summary>The filter of <c>GET /api/orders/csv</c> (a link the browser downloads); the inverse of <see cref="ToQueryString"/>.</summary>

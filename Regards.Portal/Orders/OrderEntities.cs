@@ -55,6 +55,9 @@ public class Order : IVersioned
     public int PercentCompleted { get; set; }
     public int FilesInErrorCount { get; set; }
     public int AvailableFilesCount { get; set; }
+
+    /// <summary>AVAILABLE files the zip can hold: external files are links, never zipped (the zip answers 204 without any).</summary>
+    public int ZippableFilesCount { get; set; }
     public bool WaitingForUser { get; set; }
     public long TotalSize { get; set; }
     public int ObjectsCount { get; set; }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Catalog;
 using Regards.Portal.Data;
 using Regards.Portal.Notifications;
 
@@ -116,8 +117,8 @@ public sealed class OrderProgress(
                 return order;
             }
             var byState = await db.OrderFiles.Where(f => f.OrderId == orderId)
-                .GroupBy(f => f.State)
-                .Select(g => new { State = g.Key, Count = g.Count(), Bytes = g.Sum(f => f.Size) })
+                .GroupBy(f => new { f.State, External = f.Tier == StorageTier.External })
+                .Select(g => new { g.Key.State, g.Key.External, Count = g.Count(), Bytes = g.Sum(f => f.Size) })
                 .ToListAsync(cancellationToken);
             var bySubOrder = await db.OrderFiles.Where(f => f.OrderId == orderId)
                 .GroupBy(f => f.SubOrderId)
@@ -160,6 +161,7 @@ public sealed class OrderProgress(
             order.PercentCompleted = totalBytes == 0 ? 100 : (int)(100 * doneBytes / totalBytes);
             order.FilesInErrorCount = inError;
             order.AvailableFilesCount = byState.Where(s => s.State == OrderFileState.Available).Sum(s => s.Count);
+            order.ZippableFilesCount = byState.Where(s => s.State == OrderFileState.Available && !s.External).Sum(s => s.Count);
             order.WaitingForUser = subOrders.Any(s => s.WaitingForUser);
             var pendingFiles = byState.Where(s => s.State == OrderFileState.Pending).Sum(s => s.Count);
             if (pendingFiles == 0 && filesCount > 0 && OrderStateMachine.Allows(order.Status, OrderAction.ProgressReachedHundred))

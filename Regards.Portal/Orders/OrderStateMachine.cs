@@ -88,7 +88,8 @@ public static class OrderStateMachine
             {
                 OrderAction.Remove or OrderAction.ExtendExpiration => callerIsAdmin,
                 OrderAction.Retry => !hasProcessing,
-                OrderAction.Download => order.AvailableFilesCount > 0,
+                // The zip holds AVAILABLE files that are not external links; with none it would answer 204.
+                OrderAction.Download => order.ZippableFilesCount > 0,
                 _ => true,
             };
             if (allowed)

@@ -81,7 +81,7 @@ public sealed class OrderSweeper(
         {
             var changed = await db.Orders.Where(o => o.Id == orderId && expirable.Contains(o.Status))
                 .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, OrderStatus.Expired).SetProperty(o => o.StatusDate, now)
-                    .SetProperty(o => o.WaitingForUser, false).SetProperty(o => o.AvailableFilesCount, 0).SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
+                    .SetProperty(o => o.WaitingForUser, false).SetProperty(o => o.AvailableFilesCount, 0).SetProperty(o => o.ZippableFilesCount, 0).SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
             if (changed == 0)
             {
                 continue;

@@ -6,11 +6,13 @@ public static class OrderColumns
     public const string Id = "id", Owner = "owner", Label = "label", Created = "creationDate", Expires = "expirationDate", Status = "status",
         Progress = "percentCompleted", Files = "filesCount", InError = "filesInErrorCount", Size = "totalSize", Objects = "objectsCount", StatusDate = "statusDate";
 
-    public static readonly string[] User = [Label, Created, Expires, Status, Progress, Files, InError, Size, Objects];
-    public static readonly string[] UserDefault = [Label, Created, Expires, Status, Progress, Files, Size];
+    // ui.md's order: Label; Status (+ progress); Creation; Expiration; Objects count (+ files); Total size; Errors count (hidden).
+    public static readonly string[] User = [Label, Status, Progress, Created, Expires, Objects, Files, Size, InError];
+    public static readonly string[] UserDefault = [Label, Status, Progress, Created, Expires, Objects, Files, Size];
 
-    public static readonly string[] Admin = [Id, Owner, Label, Created, Expires, Status, StatusDate, Progress, Files, InError, Size, Objects];
-    public static readonly string[] AdminDefault = [Id, Owner, Label, Created, Status, Progress, Files, InError, Size];
+    // ui.md's order: User, Label, Status+progress, Identifier (hidden), Creation, Expiration (hidden), Objects count (hidden), Total size, Errors count.
+    public static readonly string[] Admin = [Owner, Label, Status, Progress, Id, Created, Expires, StatusDate, Objects, Files, Size, InError];
+    public static readonly string[] AdminDefault = [Owner, Label, Status, Progress, Created, Files, Size, InError];
 
     public static string TextKey(string column) => column switch
     {

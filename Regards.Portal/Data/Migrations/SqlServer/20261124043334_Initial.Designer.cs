@@ -763,6 +763,9 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.Property<bool>("WaitingForUser")
                         .HasColumnType("bit");
 
+                    b.Property<int>("ZippableFilesCount")
+                        .HasColumnType("int");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreationDate");

@@ -738,6 +738,9 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.Property<bool>("WaitingForUser")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("ZippableFilesCount")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CreationDate");

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.DependencyInjection;
+using Regards.Portal.Catalog;
+using Regards.Portal.Orders;
+using Regards.Portal.Tests.Infrastructure;
+
+namespace Regards.Portal.Tests.Orders;
+
+/// <summary>The real app with the engine off: the order pages' tests arrange every status by hand in the database.</summary>
+public sealed class OrderPagesFactory : PortalAppFactory
+{
+    public OrderPagesFactory()
+    {
+        Settings["Orders:EngineEnabled"] = "false";
+    }
+
+    public OrderService Orders => Services.GetRequiredService<OrderService>();
+
+    /// <summary>A fresh owner per test: the pages only show that owner's orders, so tests do not see each other's rows.</summary>
+    public static string NewOwner() => $"u{Guid.NewGuid():N}@pages.test";
+
+    /// <summary>An order row in <paramref name="status"/> (completed, two available files unless changed), straight into the database.</summary>
+    public async Task<Order> SeedOrderAsync(string owner, OrderStatus status, Action<Order>? configure = null)
+    {
+        var now = DateTime.UtcNow;
+        var order = new Order
+        {
+            Owner = owner, Label = $"{status} {Guid.NewGuid():N}"[..30], CreationDate = now, Status = status, StatusDate = now,
+            ExpirationDate = now.AddDays(5), CompletionDate = now, PercentCompleted = 50, FilesCount = 4, TotalSize = 4096, ObjectsCount = 2,
+            AvailableFilesCount = 2, ZippableFilesCount = 2,
+        };
+        configure?.Invoke(order);
+        await using var db = CreateDbContext();
+        db.Orders.Add(order);
+        await db.SaveChangesAsync();
+        return order;
+    }
+
+    /// <summary>An order with one dataset task per label, <paramref name="subOrders"/> internal sub-orders and one file per state of <paramref name="states"/>
+    /// (round-robin over the sub-orders), all in the first task.</summary>
+    public async Task<Order> SeedOrderWithFilesAsync(string owner, OrderStatus status, string[] taskLabels, int subOrders, params OrderFileState[] states)
+    {
+        var order = await SeedOrderAsync(owner, status, o =>
+        {
+            o.DatasetTasks = taskLabels.Select((label, i) => new DatasetTask { DatasetId = CatalogGenerator.SwotId, DatasetLabel = label, ObjectsCount = i + 1, FilesCount = states.Length, FilesSize = 1000 }).ToList();
+            o.FilesCount = states.Length;
+        });
+        await using var db = CreateDbContext();
+        var subs = Enumerable.Range(1, subOrders).Select(i => new SubOrder
+        {
+            OrderId = order.Id, Owner = owner, DatasetTaskId = order.DatasetTasks[0].Id, Sequence = i, JobState = SubOrderJobState.Staged, QueuedAt = DateTime.UtcNow,
+        }).ToList();
+        db.SubOrders.AddRange(subs);
+        await db.SaveChangesAsync();
+        db.OrderFiles.AddRange(states.Select((state, i) => new OrderFile
+        {
+            PublicId = Guid.NewGuid(), OrderId = order.Id, SubOrderId = subs[i % subs.Count].Id, DatasetTaskId = order.DatasetTasks[0].Id,
+            DataObjectId = $"obj-{i}", ProviderId = $"P{i}", Name = $"file-{i:D2}-{state}.nc", Size = 100 + i, Tier = StorageTier.Online,
+            Location = $"x/file-{i}.nc", State = state, DownloadError = state == OrderFileState.DownloadError ? "only 10/100 bytes" : null,
+        }));
+        await db.SaveChangesAsync();
+        return order;
+    }
+}
