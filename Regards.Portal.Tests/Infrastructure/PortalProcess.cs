@@ -63,6 +63,29 @@ public sealed partial class PortalProcess : IAsyncDisposable
         return child;
     }
 
+    /// <summary>Runs the app's <c>seed</c> command on that data folder (demo catalog plus a generated dataset) and waits for it.</summary>
+    public static async Task SeedAsync(string dataPath, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Regards.Portal.dll"), "seed", .. arguments])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["Database__DataPath"] = dataPath;
+        start.Environment["Seed__DemoObjectsPerDataset"] = "20";
+        using var seed = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var stdout = seed.StandardOutput.ReadToEndAsync();
+        var stderr = seed.StandardError.ReadToEndAsync();
+        await seed.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        if (seed.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"seed failed ({seed.ExitCode}):\n{await stdout}\n{await stderr}");
+        }
+    }
+
     private void OnLine(string? line)
     {
         if (line is null)

@@ -171,6 +171,39 @@ public sealed class ProcessingApiTests(ProcessingApiFactory factory) : IClassFix
         await AssertProblemAsync(await ChooseAsync(client, selection, "subset"), HttpStatusCode.BadRequest, "FILE_FILTERS_SET");
     }
 
+    /// <summary>A JSON body of unknown length, as clients over a real socket send it (chunked).</summary>
+    private sealed class ChunkedJson(string json) : HttpContent
+    {
+        public ChunkedJson() : this("") { }
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => stream.WriteAsync(Encoding.UTF8.GetBytes(json)).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task A_chunked_body_without_content_length_is_read_and_an_empty_one_removes_the_choice()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.Guest);
+        var selection = await CartWithAsync(client, new { datasetId = Swot, q = "SSH_001_006" });
+        var body = new ChunkedJson("{\"processBusinessId\":\"compress\",\"parameters\":{\"level\":\"fastest\"}}");
+        body.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        var chosen = await client.PutAsync($"/api/order/basket/dataset/{selection}/updateProcessing", body);
+        Assert.Equal(HttpStatusCode.OK, chosen.StatusCode);
+        Assert.Equal("compress(level=fastest)", (await chosen.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetSelections")[0].GetProperty("processDatasetDescription").GetString());
+
+        var removed = await client.PutAsync($"/api/order/basket/dataset/{selection}/updateProcessing", new ChunkedJson());
+        Assert.Equal(JsonValueKind.Null, (await removed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetSelections")[0].GetProperty("processing").ValueKind);
+
+        var tooBig = new ChunkedJson("{\"processBusinessId\":\"" + new string('x', 100_000) + "\"}");
+        tooBig.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        await AssertProblemAsync(await client.PutAsync($"/api/order/basket/dataset/{selection}/updateProcessing", tooBig), HttpStatusCode.RequestEntityTooLarge, "BODY_TOO_LARGE");
+    }
+
     [Fact]
     public async Task A_compressed_nearline_order_serves_gzip_outputs_that_inflate_to_the_catalog_files()
     {

@@ -66,7 +66,7 @@ public static class BasketEndpoints
     private static async Task<Results<Ok<BasketDto>, NoContent>> UpdateFileFilters(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
     {
         // The body is optional: empty means "remove the filters".
-        var filter = request.ContentLength is null or 0 ? null : await ReadJsonAsync<FileFilter>(request, cancellationToken);
+        var filter = await ReadOptionalJsonAsync<FileFilter>(request, cancellationToken);
         return OkOrNoContent(await baskets.UpdateFileFiltersAsync(Caller.Require(user), dsSelId, filter, cancellationToken));
     }
 
@@ -74,7 +74,7 @@ public static class BasketEndpoints
         [FromServices] IEnumerable<IProcessingChoiceValidator> validators, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(user);
-        var choice = request.ContentLength is null or 0 ? null : await ReadJsonAsync<ProcessingChoice>(request, cancellationToken);
+        var choice = await ReadOptionalJsonAsync<ProcessingChoice>(request, cancellationToken);
         var validator = validators.LastOrDefault();
         return OkOrNoContent(await baskets.UpdateProcessingAsync(caller, dsSelId, choice, (c, selection) =>
             validator?.ValidateAsync(caller, c, selection, cancellationToken)
@@ -88,11 +88,48 @@ public static class BasketEndpoints
         return TypedResults.NoContent();
     }
 
-    private static async Task<T> ReadJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+    /// <summary>Largest body of the optional-body PUTs (a filter or a processing choice is a few hundred bytes).</summary>
+    private const int MaxOptionalBody = 64 * 1024;
+
+    /// <summary>
+    /// An optional JSON body: null when there is none. A chunked body has no Content-Length, so "none" is decided on
+    /// the bytes actually received, not on the header (clients over a real socket send JSON chunked).
+    /// </summary>
+    private static async Task<T?> ReadOptionalJsonAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
     {
+        if (request.ContentLength == 0)
+        {
+            return null;
+        }
+        if (request.ContentLength > MaxOptionalBody)
+        {
+            throw new PortalException(StatusCodes.Status413PayloadTooLarge, "BODY_TOO_LARGE", $"The body must not exceed {MaxOptionalBody} bytes.");
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxOptionalBody)
+            {
+                throw new PortalException(StatusCodes.Status413PayloadTooLarge, "BODY_TOO_LARGE", $"The body must not exceed {MaxOptionalBody} bytes.");
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        if (buffer.Length == 0)
+        {
+            return null;
+        }
+        if (!request.HasJsonContentType())
+        {
+            throw new PortalException(StatusCodes.Status415UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", "The body must be JSON (Content-Type: application/json).");
+        }
         try
         {
-            return await request.ReadFromJsonAsync<T>(cancellationToken) ?? throw PortalException.BadRequest("BAD_REQUEST", "The body is empty.");
+            buffer.Position = 0;
+            var options = request.HttpContext.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+            return await System.Text.Json.JsonSerializer.DeserializeAsync<T>(buffer, options, cancellationToken)
+                   ?? throw PortalException.BadRequest("BAD_REQUEST", "The body is empty.");
         }
         catch (System.Text.Json.JsonException)
         {

@@ -763,9 +763,6 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.Property<bool>("WaitingForUser")
                         .HasColumnType("bit");
 
-                    b.Property<int>("ZippableFilesCount")
-                        .HasColumnType("int");
-
                     b.HasKey("Id");
 
                     b.HasIndex("CreationDate");

@@ -148,7 +148,6 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     PercentCompleted = table.Column<int>(type: "int", nullable: false),
                     FilesInErrorCount = table.Column<int>(type: "int", nullable: false),
                     AvailableFilesCount = table.Column<int>(type: "int", nullable: false),
-                    ZippableFilesCount = table.Column<int>(type: "int", nullable: false),
                     WaitingForUser = table.Column<bool>(type: "bit", nullable: false),
                     TotalSize = table.Column<long>(type: "bigint", nullable: false),
                     ObjectsCount = table.Column<int>(type: "int", nullable: false),

@@ -738,9 +738,6 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.Property<bool>("WaitingForUser")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("ZippableFilesCount")
-                        .HasColumnType("INTEGER");
-
                     b.HasKey("Id");
 
                     b.HasIndex("CreationDate");

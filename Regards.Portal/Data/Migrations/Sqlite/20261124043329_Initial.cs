@@ -148,7 +148,6 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     PercentCompleted = table.Column<int>(type: "INTEGER", nullable: false),
                     FilesInErrorCount = table.Column<int>(type: "INTEGER", nullable: false),
                     AvailableFilesCount = table.Column<int>(type: "INTEGER", nullable: false),
-                    ZippableFilesCount = table.Column<int>(type: "INTEGER", nullable: false),
                     WaitingForUser = table.Column<bool>(type: "INTEGER", nullable: false),
                     TotalSize = table.Column<long>(type: "INTEGER", nullable: false),
                     ObjectsCount = table.Column<int>(type: "INTEGER", nullable: false),

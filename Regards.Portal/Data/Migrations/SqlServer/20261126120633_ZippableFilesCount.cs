@@ -1,0 +1,32 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Regards.Portal.Data.Migrations.SqlServer
+{
+    /// <inheritdoc />
+    public partial class ZippableFilesCount : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<int>(
+                name: "ZippableFilesCount",
+                table: "Orders",
+                type: "int",
+                nullable: false,
+                defaultValue: 0);
+
+            // Orders placed before this column: AVAILABLE (1) files that are not links (tier External = 2).
+            migrationBuilder.Sql("UPDATE Orders SET ZippableFilesCount = (SELECT COUNT(*) FROM OrderFiles f WHERE f.OrderId = Orders.Id AND f.State = 1 AND f.Tier <> 2)");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "ZippableFilesCount",
+                table: "Orders");
+        }
+    }
+}
