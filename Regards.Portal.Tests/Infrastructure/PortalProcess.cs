@@ -17,6 +17,16 @@ public sealed partial class PortalProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    /// <summary>The server's resident memory now (bytes).</summary>
+    public long WorkingSet
+    {
+        get
+        {
+            process.Refresh();
+            return process.WorkingSet64;
+        }
+    }
+
     public IReadOnlyList<string> Output
     {
         get

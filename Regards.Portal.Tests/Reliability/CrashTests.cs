@@ -10,10 +10,18 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Reliability;
 
+/// <summary>Crash and load tests start real servers that saturate the machine: they run alone, after the parallel tests.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ReliabilityCollection
+{
+    public const string Name = "Reliability";
+}
+
 /// <summary>
 /// quality.md §3 "Crash": the real app as a child process on a SQLite file, killed with SIGKILL while a zip streams
 /// and while a processing runs, then started again on the same folder.
 /// </summary>
+[Collection(ReliabilityCollection.Name)]
 public sealed class CrashTests : IAsyncLifetime
 {
     private const string Dataset = "URN:AIP:DATASET:crash";
