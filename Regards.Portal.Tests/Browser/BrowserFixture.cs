@@ -19,7 +19,16 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
-    public PortalAppFactory App { get; } = new();
+    public PortalAppFactory App { get; } = new()
+    {
+        Settings =
+        {
+            // Nearline orders in small sub-orders that restore quickly: the journey sees staging, waiting and resuming.
+            ["Orders:SubOrderMaxFiles"] = "3",
+            ["Orders:PollInterval"] = "00:00:00.100",
+            ["Storage:NearlineLatencyPerRequest"] = "00:00:00.400",
+        },
+    };
 
     public Uri BaseAddress { get; private set; } = null!;
 

@@ -54,4 +54,81 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
         await csv.SaveAsAsync(csvPath);
         Assert.Contains(label, await File.ReadAllTextAsync(csvPath));
     }
+
+    [Fact]
+    public async Task A_nearline_order_waits_for_the_user_pauses_and_resumes_then_an_admin_filters_cancels_and_removes_it()
+    {
+        var page = await browser.NewPageAsync();
+        await BrowserFixture.SignInAsync(page, DemoUsers.Guest, "Regards!Guest1");
+        var added = await page.APIRequest.PostAsync(new Uri(browser.BaseAddress, "/api/order/basket/selection").ToString(),
+            new() { DataObject = new { datasetId = Regards.Portal.Catalog.CatalogGenerator.SentinelId, q = "_0000" } });
+        Assert.Equal(200, added.Status);
+        await BrowserFixture.GotoInteractiveAsync(page, "/cart");
+        await page.ClickAsync("[data-testid=cart-order]");
+        var label = $"nearline-{Guid.NewGuid():N}"[..20];
+        await page.Locator("input[data-testid=order-label], [data-testid=order-label] input").First.FillAsync(label);
+        await page.ClickAsync("[data-testid=order-confirm]");
+        await page.WaitForURLAsync("**/orders");
+        await page.WaitForSelectorAsync("[data-interactive=true] [data-testid=orders-table]");
+        var row = page.Locator("[data-testid=orders-table] tbody tr", new() { HasText = label });
+        var progress = row.Locator("[data-testid=order-progress]");
+
+        // Two sub-orders are restored (the per-user throttle), then the order waits for the user: pushed, no reload.
+        await Assertions.Expect(row.Locator("[data-testid=order-waiting-user]")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(row.Locator("[data-testid=order-available-badge]")).ToBeVisibleAsync();
+        var waitingAt = int.Parse((await progress.GetAttributeAsync("data-value"))!);
+        Assert.InRange(waitingAt, 1, 99);
+        await Assertions.Expect(row.Locator("[data-testid=order-status]")).ToHaveAttributeAsync("data-status", "RUNNING");
+        await BrowserFixture.ScreenshotAsync(page, "my-orders-waiting-user");
+
+        // Pause and resume from the row.
+        await row.Locator("[data-testid=order-pause]").ClickAsync();
+        await Assertions.Expect(row.Locator("[data-testid=order-status]")).ToHaveAttributeAsync("data-status", "PAUSED");
+        await BrowserFixture.ScreenshotAsync(page, "my-orders-paused");
+        await row.Locator("[data-testid=order-resume]").ClickAsync();
+        await Assertions.Expect(row.Locator("[data-testid=order-status]")).ToHaveAttributeAsync("data-status", "RUNNING");
+
+        // Downloading the available files frees the user's slots: the next sub-orders are restored, progress moves on.
+        var download = await page.RunAndWaitForDownloadAsync(() => row.Locator("[data-testid=order-zip]").ClickAsync());
+        var path = Path.Combine(BrowserFixture.ScreenshotFolder, "nearline.zip");
+        await download.SaveAsAsync(path);
+        using (var archive = ZipFile.OpenRead(path))
+        {
+            Assert.NotEmpty(archive.Entries);
+        }
+        await Assertions.Expect(progress).Not.ToHaveAttributeAsync("data-value", waitingAt.ToString(), new() { Timeout = 30_000 });
+        Assert.True(int.Parse((await progress.GetAttributeAsync("data-value"))!) > waitingAt);
+
+        // The admin finds it by its user, exports the filtered summary, cancels it, then removes it.
+        var admin = await browser.NewPageAsync();
+        await BrowserFixture.SignInAsync(admin, DemoUsers.Admin, "Regards!Admin1");
+        await BrowserFixture.GotoInteractiveAsync(admin, "/admin/orders");
+        await admin.Locator("input[data-testid=admin-filter-user], [data-testid=admin-filter-user] input").First.FillAsync(DemoUsers.Guest);
+        await admin.ClickAsync("[data-testid=admin-filter-apply]");
+        await Assertions.Expect(admin.Locator("[data-testid=admin-filter-chip]", new() { HasText = DemoUsers.Guest })).ToBeVisibleAsync();
+        var rows = admin.Locator("[data-testid=admin-orders-table] tbody tr");
+        await Assertions.Expect(rows.Filter(new() { HasText = label })).ToHaveCountAsync(1);
+        foreach (var text in await rows.AllInnerTextsAsync())
+        {
+            Assert.Contains(DemoUsers.Guest, text);
+        }
+        var csv = await admin.RunAndWaitForDownloadAsync(() => admin.ClickAsync("[data-testid=admin-summary]"));
+        var csvPath = Path.Combine(BrowserFixture.ScreenshotFolder, "orders-of-guest.csv");
+        await csv.SaveAsAsync(csvPath);
+        var lines = (await File.ReadAllLinesAsync(csvPath)).Skip(1).Where(l => l.Length > 0).ToList();
+        Assert.Contains(lines, l => l.Contains(label));
+        Assert.All(lines, l => Assert.Contains(DemoUsers.Guest, l));
+
+        var adminRow = rows.Filter(new() { HasText = label });
+        await adminRow.Locator("[data-testid=order-cancel]").ClickAsync();
+        await admin.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await Assertions.Expect(adminRow.Locator("[data-testid=order-status]")).ToHaveAttributeAsync("data-status", "DELETED", new() { Timeout = 30_000 });
+        await BrowserFixture.ScreenshotAsync(admin, "admin-orders-cancelled");
+        await adminRow.Locator("[data-testid=order-remove]").ClickAsync();
+        await admin.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Confirm" }).ClickAsync();
+        await Assertions.Expect(rows.Filter(new() { HasText = label })).ToHaveCountAsync(0);
+
+        // The user's page follows: the order is gone there too.
+        await Assertions.Expect(row).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+    }
 }
