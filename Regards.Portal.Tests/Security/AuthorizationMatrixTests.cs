@@ -130,6 +130,17 @@ public sealed class AuthorizationMatrixTests(SecurityFactory factory, ITestOutpu
             new Request(put, $"/api/order/basket/dataset/{(await Carts(who)).Selection}/updateFileFilters"));
         yield return new("PUT /api/order/basket/dataset/{dsSelId}/updateProcessing", OwnCart(200), async who =>
             new Request(put, $"/api/order/basket/dataset/{(await Carts(who)).Selection}/updateProcessing"));
+        yield return new("PUT /api/order/basket/dataset/{dsSelId}/updateProcessing (choice)", OwnCart(200), async who =>
+            new Request(put, $"/api/order/basket/dataset/{(await Carts(who)).Selection}/updateProcessing",
+                Json(new { processBusinessId = "compress", parameters = new { level = "fastest" } })));
+
+        // Processing catalogue: users list it; admins set it up and see its usage.
+        yield return new("GET /api/processing", SignedIn(200), Fixed(get, "/api/processing"));
+        yield return new("GET /api/admin/processing", AdminOnly(200), Fixed(get, "/api/admin/processing"));
+        yield return new("GET /api/admin/processing/usage", AdminOnly(200), Fixed(get, "/api/admin/processing/usage"));
+        yield return new("PUT /api/admin/processing/{id}", AdminOnly(200),
+            Fixed(put, "/api/admin/processing/subset", () => Json(new { enabled = true, minimumRole = "REGISTERED_USER" })));
+
         yield return new("DELETE /api/order/basket", SignedIn(204), async who =>
         {
             await Carts(who);

@@ -41,7 +41,7 @@ public sealed class SecurityFactory : Orders.OrdersApiFactory, IAsyncLifetime
 
     /// <summary>Tables whose rows a refused call must leave exactly as they were.</summary>
     public static readonly string[] WatchedTables =
-        ["Orders", "DatasetTasks", "SubOrders", "OrderFiles", "Baskets", "BasketDatasetSelections", "BasketItemSelections", "AspNetUsers"];
+        ["Orders", "DatasetTasks", "SubOrders", "OrderFiles", "Baskets", "BasketDatasetSelections", "BasketItemSelections", "AspNetUsers", "ProcessingSettings"];
 
     private readonly Dictionary<Who, HttpClient> sessions = [];
     private readonly Queue<long> doneVictims = new();
