@@ -184,7 +184,8 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
 
         // ui.md: Label; Status (+ progress); Creation; Expiration; Objects count; Total size; Errors count hidden by default.
-        Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "Files", "Size", "Actions"], Headers(page));
+        Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "Size", "Actions"], Headers(page));
+        Assert.Equal("3 products – totalizing 4 files", page.Find("[data-testid=order-objects]").TextContent.Trim());
         Assert.Equal(Headers(page).Length, page.FindAll("[data-testid=orders-table] tbody tr:has([data-testid=order-actions]) td").Count);
 
         // Show the errors count, then hide the size.
@@ -194,7 +195,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         Assert.Contains(page.FindAll("[data-testid=orders-table] tbody td"), td => td.TextContent.Trim() == "7");
         await ToggleAsync(popovers, OrderColumns.Size);
         page.WaitForAssertion(() => Assert.DoesNotContain("Size", Headers(page)), Wait);
-        Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "Files", "In error", "Actions"], Headers(page));
+        Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "In error", "Actions"], Headers(page));
     }
 
     [Fact]
@@ -223,7 +224,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         {
             ctx.JSInterop.Setup<string?>("localStorage.getItem", key).SetResult(stored);
             var page = ctx.Render<MyOrdersPage>();
-            page.WaitForAssertion(() => Assert.Equal(["Label", "Status", "Created", "Expires", "Objects", "Files", "Size", "Actions"], Headers(page)), Wait);
+            page.WaitForAssertion(() => Assert.Equal(["Label", "Status", "Created", "Expires", "Objects", "Size", "Actions"], Headers(page)), Wait);
         }
         var other = OrderPagesFactory.NewOwner();
         await factory.SeedOrderAsync(other, OrderStatus.Done);
@@ -248,7 +249,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<MyOrdersPage>();
             page.WaitForElement("[data-testid=order-actions]", Wait);
-            Assert.Equal(["Libellé", "Statut", "Progression", "Création", "Expiration", "Objets", "Fichiers", "Taille", "Actions"], Headers(page));
+            Assert.Equal(["Libellé", "Statut", "Progression", "Création", "Expiration", "Objets", "Taille", "Actions"], Headers(page));
             // orders.md §3.2: the French status label.
             Assert.Equal("En pause", page.Find("[data-testid=order-status]").TextContent.Trim());
             Assert.Equal("Colonnes", page.Find("[data-testid=columns-chooser] button").GetAttribute("aria-label"));

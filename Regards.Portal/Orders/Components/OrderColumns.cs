@@ -6,9 +6,9 @@ public static class OrderColumns
     public const string Id = "id", Owner = "owner", Label = "label", Created = "creationDate", Expires = "expirationDate", Status = "status",
         Progress = "percentCompleted", Files = "filesCount", InError = "filesInErrorCount", Size = "totalSize", Objects = "objectsCount", StatusDate = "statusDate";
 
-    // ui.md's order: Label; Status (+ progress); Creation; Expiration; Objects count (+ files); Total size; Errors count (hidden).
-    public static readonly string[] User = [Label, Status, Progress, Created, Expires, Objects, Files, Size, InError];
-    public static readonly string[] UserDefault = [Label, Status, Progress, Created, Expires, Objects, Files, Size];
+    // ui.md's order: Label; Status (+ progress); Creation; Expiration; Objects count ("N products – totalizing M files"); Total size; Errors count (hidden).
+    public static readonly string[] User = [Label, Status, Progress, Created, Expires, Objects, Size, InError];
+    public static readonly string[] UserDefault = [Label, Status, Progress, Created, Expires, Objects, Size];
 
     // ui.md's order: User, Label, Status+progress, Identifier (hidden), Creation, Expiration (hidden), Objects count (hidden), Total size, Errors count.
     public static readonly string[] Admin = [Owner, Label, Status, Progress, Id, Created, Expires, StatusDate, Objects, Files, Size, InError];
