@@ -37,6 +37,7 @@ public sealed class DownloadService(
     IOrderFileEvents fileEvents,
     OrderTokens tokens,
     DownloadQuotas quotas,
+    FileLookupCache lookups,
     IOptions<DownloadOptions> options,
     TimeProvider time,
     ILogger<DownloadService> logger)
@@ -107,12 +108,13 @@ public sealed class DownloadService(
         return await FileQuery(db, db.Orders.VisibleTo(caller), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
     }
 
-    public async Task<DownloadFile> GetPublicFileAsync(OrderTokenClaims claims, long fileId, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        // The token opens its own order's files only: a file of another order is "not found".
-        return await FileQuery(db, OpenedBy(db, claims), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
-    }
+    public Task<DownloadFile> GetPublicFileAsync(OrderTokenClaims claims, long fileId, CancellationToken cancellationToken) =>
+        lookups.GetOrAddAsync(claims, fileId, async () =>
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            // The token opens its own order's files only: a file of another order is "not found".
+            return await FileQuery(db, OpenedBy(db, claims), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
+        });
 
     /// <summary>Files of <paramref name="orders"/> matching <paramref name="where"/>, in id order, in one query
     /// (filtered before the projection, so it translates to SQL).</summary>
