@@ -237,14 +237,12 @@ public sealed class OrderEngine(
 
         try
         {
-            var choice = await ProcessingOfAsync(subOrderId, cancel.Token);
-            // Inputs of a processing stay PENDING once staged: the processing's outputs become the order's files.
-            await StageFilesAsync(subOrderId, orderId, keepStagedPending: choice is not null, cancel.Token);
+            var choice = await StageFilesAsync(subOrderId, orderId, cancel.Token);
             if (choice is not null)
             {
                 await processing.RunAsync(orderId, subOrderId, choice, cancel.Token);
+                await ReleaseAsync(subOrderId, SubOrderJobState.Staged);
             }
-            await ReleaseAsync(subOrderId, SubOrderJobState.Staged);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -278,31 +276,29 @@ public sealed class OrderEngine(
         signal.Wake();
     }
 
-    private async Task<Basket.ProcessingChoice?> ProcessingOfAsync(long subOrderId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stages the sub-order's PENDING files. Without a processing, the files' new states and the release of the job
+    /// are one transaction (one commit per sub-order) and null is returned. With one, the staged inputs stay
+    /// PENDING (the processing's outputs become the order's files), the job is kept, and the choice is returned.
+    /// </summary>
+    private async Task<Basket.ProcessingChoice?> StageFilesAsync(long subOrderId, long orderId, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.SubOrders.Where(s => s.Id == subOrderId)
-            .Join(db.DatasetTasks, s => s.DatasetTaskId, t => t.Id, (s, t) => t.Processing).FirstOrDefaultAsync(cancellationToken);
-    }
-
-    private async Task StageFilesAsync(long subOrderId, long orderId, bool keepStagedPending, CancellationToken cancellationToken)
-    {
+        Basket.ProcessingChoice? choice;
         List<(long Id, StorageFileRef Ref)> files;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
+            choice = await db.SubOrders.Where(s => s.Id == subOrderId)
+                .Join(db.DatasetTasks, s => s.DatasetTaskId, t => t.Id, (s, t) => t.Processing).FirstOrDefaultAsync(cancellationToken);
             files = (await db.OrderFiles.AsNoTracking().Where(f => f.SubOrderId == subOrderId && f.State == OrderFileState.Pending)
                     .Select(f => new { f.Id, f.Tier, f.Location, f.Size, f.Checksum }).ToListAsync(cancellationToken))
                 .Select(f => (f.Id, new StorageFileRef(f.Tier, f.Location, f.Size, f.Checksum))).ToList();
         }
-        if (files.Count == 0)
-        {
-            return;
-        }
-        var outcomes = await storage.StageAsync(orderId, files.Select(f => f.Ref).ToList(), cancellationToken);
-        var available = keepStagedPending ? [] : files.Where((_, i) => outcomes[i].Success).Select(f => f.Id).ToList();
+        var outcomes = files.Count == 0 ? [] : await storage.StageAsync(orderId, files.Select(f => f.Ref).ToList(), cancellationToken);
+        var available = choice is not null ? [] : files.Where((_, i) => outcomes[i].Success).Select(f => f.Id).ToList();
         var failed = files.Select((f, i) => (f.Id, outcomes[i])).Where(x => !x.Item2.Success).GroupBy(x => x.Item2.Error ?? "Storage error");
 
         await using var write = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        await using var transaction = await write.Database.BeginTransactionAsync(CancellationToken.None);
         foreach (var chunk in available.Chunk(500))
         {
             await write.OrderFiles.Where(f => chunk.Contains(f.Id) && f.State == OrderFileState.Pending)
@@ -317,6 +313,12 @@ public sealed class OrderEngine(
                     .ExecuteUpdateAsync(s => s.SetProperty(f => f.State, OrderFileState.Error).SetProperty(f => f.DownloadError, message).SetProperty(f => f.Version, f => f.Version + 1));
             }
         }
+        if (choice is null)
+        {
+            await ReleaseAsync(write, subOrderId, SubOrderJobState.Staged);
+        }
+        await transaction.CommitAsync(CancellationToken.None);
+        return choice;
     }
 
     private async Task MarkPendingAsync(long subOrderId, OrderFileState state, string message)
@@ -329,13 +331,16 @@ public sealed class OrderEngine(
     private async Task ReleaseAsync(long subOrderId, SubOrderJobState state)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        await db.SubOrders.Where(s => s.Id == subOrderId && s.LeaseOwner == InstanceId)
+        await ReleaseAsync(db, subOrderId, state);
+    }
+
+    private Task ReleaseAsync(PortalDbContext db, long subOrderId, SubOrderJobState state) =>
+        db.SubOrders.Where(s => s.Id == subOrderId && s.LeaseOwner == InstanceId)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(x => x.JobState, state)
                 .SetProperty(x => x.LeaseOwner, (string?)null)
                 .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null)
                 .SetProperty(x => x.Version, x => x.Version + 1));
-    }
 
     private async Task RenewAsync(Func<CancellationToken, Task<bool>> renew, CancellationTokenSource stop)
     {
