@@ -7,6 +7,30 @@ namespace Regards.Portal.Tests.Browser;
 [Collection(BrowserCollection.Name)]
 public sealed class OrdersBrowserTests(BrowserFixture browser)
 {
+    /// <summary>The cart's Order dialog with a fresh label; My orders opens. A screenshot is kept when it does not.</summary>
+    private static async Task<string> OrderFromTheCartAsync(IPage page, string prefix, string? screenshot)
+    {
+        await BrowserFixture.GotoInteractiveAsync(page, "/cart");
+        await page.ClickAsync("[data-testid=cart-order]");
+        var label = $"{prefix}-{Guid.NewGuid():N}"[..20];
+        await page.Locator("input[data-testid=order-label], [data-testid=order-label] input").First.FillAsync(label);
+        if (screenshot is not null)
+        {
+            await BrowserFixture.ScreenshotAsync(page, screenshot);
+        }
+        await page.ClickAsync("[data-testid=order-confirm]");
+        try
+        {
+            await page.WaitForURLAsync("**/orders", new() { Timeout = 45_000 });
+        }
+        catch (TimeoutException)
+        {
+            await BrowserFixture.ScreenshotAsync(page, $"failure-{prefix}-no-navigation");
+            throw;
+        }
+        return label;
+    }
+
     [Fact]
     public async Task A_user_orders_the_cart_watches_it_progress_live_and_downloads_the_zip_then_an_admin_finds_it()
     {
@@ -17,15 +41,9 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
             new() { DataObject = new { datasetId = Regards.Portal.Catalog.CatalogGenerator.SwotId, q = "SSH_001_01" } });
         Assert.Equal(200, added.Status);
 
-        await BrowserFixture.GotoInteractiveAsync(page, "/cart");
-        await page.ClickAsync("[data-testid=cart-order]");
-        var label = $"browser-{Guid.NewGuid():N}"[..20];
-        await page.Locator("input[data-testid=order-label], [data-testid=order-label] input").First.FillAsync(label);
-        await BrowserFixture.ScreenshotAsync(page, "order-dialog");
-        await page.ClickAsync("[data-testid=order-confirm]");
+        var label = await OrderFromTheCartAsync(page, "browser", "order-dialog");
 
         // My orders opens; the row moves to a staged state without any reload (pushed by the engine).
-        await page.WaitForURLAsync("**/orders");
         await page.WaitForSelectorAsync("[data-interactive=true] [data-testid=orders-table]");
         var row = page.Locator("[data-testid=orders-table] tbody tr", new() { HasText = label });
         await Assertions.Expect(row).ToHaveCountAsync(1);
@@ -63,12 +81,7 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
         var added = await page.APIRequest.PostAsync(new Uri(browser.BaseAddress, "/api/order/basket/selection").ToString(),
             new() { DataObject = new { datasetId = Regards.Portal.Catalog.CatalogGenerator.SentinelId, q = "_0000" } });
         Assert.Equal(200, added.Status);
-        await BrowserFixture.GotoInteractiveAsync(page, "/cart");
-        await page.ClickAsync("[data-testid=cart-order]");
-        var label = $"nearline-{Guid.NewGuid():N}"[..20];
-        await page.Locator("input[data-testid=order-label], [data-testid=order-label] input").First.FillAsync(label);
-        await page.ClickAsync("[data-testid=order-confirm]");
-        await page.WaitForURLAsync("**/orders");
+        var label = await OrderFromTheCartAsync(page, "nearline", null);
         await page.WaitForSelectorAsync("[data-interactive=true] [data-testid=orders-table]");
         var row = page.Locator("[data-testid=orders-table] tbody tr", new() { HasText = label });
         var progress = row.Locator("[data-testid=order-progress]");

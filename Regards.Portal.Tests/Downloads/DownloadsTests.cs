@@ -295,7 +295,7 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
             await using var stream = await response.Content.ReadAsStreamAsync();
             await stream.ReadAtLeastAsync(new byte[128 * 1024], 128 * 1024);
         }
-        await WaitAsync(async () => (await FilesAsync(orderId)).Single().State == OrderFileState.DownloadError, 10, "cut download recorded");
+        await WaitAsync(async () => (await FilesAsync(orderId)).Single().State == OrderFileState.DownloadError, 30, "cut download recorded");
         var cut = (await FilesAsync(orderId)).Single();
         Assert.Matches($@"^only \d+/{file.Size} bytes$", cut.DownloadError);
         Assert.Equal("DONE_WITH_WARNING", (await GetOrderAsync(client, orderId)).Status());
