@@ -40,17 +40,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
 
     public static async Task<PortalProcess> StartAsync(string dataPath, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
     {
-        var appDll = Path.Combine(AppContext.BaseDirectory, "Regards.Portal.dll");
-        var start = new ProcessStartInfo("dotnet", [appDll, "--urls", "http://127.0.0.1:0"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
-        start.Environment["Database__DataPath"] = dataPath;
-        start.Environment["Seed__DemoObjectsPerDataset"] = "20";
+        var start = App(dataPath, "--urls", "http://127.0.0.1:0");
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
@@ -76,7 +66,20 @@ public sealed partial class PortalProcess : IAsyncDisposable
     /// <summary>Runs the app's <c>seed</c> command on that data folder (demo catalog plus a generated dataset) and waits for it.</summary>
     public static async Task SeedAsync(string dataPath, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Regards.Portal.dll"), "seed", .. arguments])
+        using var seed = Process.Start(App(dataPath, ["seed", .. arguments])) ?? throw new InvalidOperationException("dotnet did not start");
+        var stdout = seed.StandardOutput.ReadToEndAsync();
+        var stderr = seed.StandardError.ReadToEndAsync();
+        await seed.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        if (seed.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"seed failed ({seed.ExitCode}):\n{await stdout}\n{await stderr}");
+        }
+    }
+
+    /// <summary>The app built next to the tests, on that data folder with the small demo catalog, its output captured.</summary>
+    private static ProcessStartInfo App(string dataPath, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Regards.Portal.dll"), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -86,14 +89,7 @@ public sealed partial class PortalProcess : IAsyncDisposable
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["Database__DataPath"] = dataPath;
         start.Environment["Seed__DemoObjectsPerDataset"] = "20";
-        using var seed = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-        var stdout = seed.StandardOutput.ReadToEndAsync();
-        var stderr = seed.StandardError.ReadToEndAsync();
-        await seed.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
-        if (seed.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"seed failed ({seed.ExitCode}):\n{await stdout}\n{await stderr}");
-        }
+        return start;
     }
 
     private void OnLine(string? line)
