@@ -332,6 +332,27 @@ public sealed class ProcessingApiTests(ProcessingApiFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task A_processing_disabled_after_it_was_chosen_fails_the_order_with_a_message()
+    {
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var client = await factory.CreateClientForAsync(DemoUsers.Guest);
+        var selection = await CartWithAsync(client, new { datasetId = Swot, q = "SSH_001_007" });
+        Assert.Equal(HttpStatusCode.OK, (await ChooseAsync(client, selection, "checksum-manifest")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/admin/processing/checksum-manifest", new { enabled = false })).StatusCode);
+        try
+        {
+            var order = await CreateOrderAsync(client, "disabled-meanwhile");
+            var failed = await WaitForOrderAsync(client, order.Id(), o => o.Status() == "FAILED");
+            Assert.Contains("the processing 'checksum-manifest' is no longer available", failed.GetProperty("message").GetString());
+            Assert.Empty(await FilesAsync(order.Id()));
+        }
+        finally
+        {
+            await admin.PutAsJsonAsync("/api/admin/processing/checksum-manifest", new { enabled = true });
+        }
+    }
+
+    [Fact]
     public async Task Admins_disable_or_restrict_a_processing_and_see_which_dataset_uses_it()
     {
         var admin = await factory.CreateClientForAsync(DemoUsers.Admin);

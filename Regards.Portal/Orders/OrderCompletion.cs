@@ -103,7 +103,7 @@ public sealed class OrderCompletion(
             {
                 var requests = selection.ItemSelections.Select(i => i.Request).ToList();
                 var processing = selection.Processing is { } choice
-                    ? processings.Find(choice.ProcessBusinessId) ?? throw new InvalidOperationException($"the processing '{choice.ProcessBusinessId}' is no longer available.")
+                    ? await processings.FindEnabledAsync(choice.ProcessBusinessId, cancellationToken) ?? throw new InvalidOperationException($"the processing '{choice.ProcessBusinessId}' is no longer available.")
                     : null;
                 var types = processing is not null ? SelectionQuery.OrderableTypes.Intersect(processing.RequiredDataTypes).ToList()
                     : selection.FileFilter is { FileTypes.Count: > 0 } f ? f.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();

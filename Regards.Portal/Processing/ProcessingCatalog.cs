@@ -60,6 +60,13 @@ public sealed class ProcessingCatalog(IEnumerable<IProcessing> plugins, IDbConte
 
     public IProcessing? Find(string businessId) => byId.GetValueOrDefault(businessId);
 
+    /// <summary>The processing if it is registered and not disabled by an administrator (checked again when an order is completed).</summary>
+    public async Task<IProcessing?> FindEnabledAsync(string businessId, CancellationToken cancellationToken = default)
+    {
+        var plugin = Find(businessId);
+        return plugin is not null && (await SettingsAsync(cancellationToken)).GetValueOrDefault(businessId) is not { Enabled: false } ? plugin : null;
+    }
+
     /// <summary>The processings this caller may choose, in the current UI language.</summary>
     public async Task<IReadOnlyList<ProcessingDto>> ListAsync(Caller caller, CancellationToken cancellationToken = default)
     {
