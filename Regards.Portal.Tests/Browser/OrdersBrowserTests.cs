@@ -21,9 +21,10 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
         await page.ClickAsync("[data-testid=order-confirm]");
         try
         {
-            await page.WaitForURLAsync("**/orders", new() { Timeout = 45_000 });
+            // Blazor navigates in the page (history API): poll the address, a load event may never come.
+            await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/orders$"), new() { Timeout = 45_000 });
         }
-        catch (TimeoutException)
+        catch (Exception e) when (e is TimeoutException or PlaywrightException)
         {
             await BrowserFixture.ScreenshotAsync(page, $"failure-{prefix}-no-navigation");
             throw;
