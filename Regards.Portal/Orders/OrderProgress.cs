@@ -116,14 +116,18 @@ public sealed class OrderProgress(
             {
                 return order;
             }
-            var byState = await db.OrderFiles.Where(f => f.OrderId == orderId)
-                .GroupBy(f => new { f.State, External = f.Tier == StorageTier.External })
-                .Select(g => new { g.Key.State, g.Key.External, Count = g.Count(), Bytes = g.Sum(f => f.Size) })
+            // One pass over the order's files gives both the order's figures and each sub-order's.
+            var groups = await db.OrderFiles.Where(f => f.OrderId == orderId)
+                .GroupBy(f => new { f.SubOrderId, f.State, External = f.Tier == StorageTier.External })
+                .Select(g => new { g.Key.SubOrderId, g.Key.State, g.Key.External, Count = g.Count(), Bytes = g.Sum(f => f.Size) })
                 .ToListAsync(cancellationToken);
-            var bySubOrder = await db.OrderFiles.Where(f => f.OrderId == orderId)
-                .GroupBy(f => f.SubOrderId)
-                .Select(g => new { SubOrderId = g.Key, Pending = g.Count(f => f.State == OrderFileState.Pending), Available = g.Count(f => f.State == OrderFileState.Available) })
-                .ToDictionaryAsync(x => x.SubOrderId, cancellationToken);
+            var byState = groups.GroupBy(g => (g.State, g.External))
+                .Select(g => new { g.Key.State, g.Key.External, Count = g.Sum(x => x.Count), Bytes = g.Sum(x => x.Bytes) }).ToList();
+            var bySubOrder = groups.GroupBy(g => g.SubOrderId).ToDictionary(g => g.Key, g => new
+            {
+                Pending = g.Where(x => x.State == OrderFileState.Pending).Sum(x => x.Count),
+                Available = g.Where(x => x.State == OrderFileState.Available).Sum(x => x.Count),
+            });
             var subOrders = await db.SubOrders.Where(s => s.OrderId == orderId).ToListAsync(cancellationToken);
 
             var now = time.GetUtcNow().UtcDateTime;
