@@ -8,7 +8,7 @@ public sealed class DownloadOptions
 
     /// <summary>How long a public-token file lookup is reused (changes in this instance evict it at once; this bounds
     /// how long another instance's change, e.g. a delete, can go unseen).</summary>
-    public TimeSpan FileLookupLifetime { get; set; } = TimeSpan.FromSeconds(2);
+    [Range(typeof(TimeSpan), "00:00:00", "00:01:00")] public TimeSpan FileLookupLifetime { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Seconds a client is told to wait before asking again for a file still being staged.</summary>
     [Range(1, 86_400)] public int RetryAfterSeconds { get; set; } = 30;

@@ -256,7 +256,7 @@ public sealed class OrderEngine(
         }
         catch (OperationCanceledException)
         {
-            await MarkPendingAsync(subOrderId, OrderFileState.Error, $"Staging timed out after {Options.StagingTimeout}.");
+            await MarkPendingAsync(subOrderId, OrderFileState.Error, $"Staging (and processing, if any) timed out after {Options.StagingTimeout}.");
             await ReleaseAsync(subOrderId, SubOrderJobState.Staged);
             logger.LogWarning("Staging of sub-order {SubOrderId} timed out", subOrderId);
         }
