@@ -106,7 +106,7 @@ public sealed class ProcessDialogComponentTests(PortalAppFactory factory) : ICla
             snackbars.WaitForAssertion(() => Assert.Contains("Traitement enregistré.", snackbars.Markup));
 
             // A refusal of the service (file filters set meanwhile) comes back as the localised message; nothing changes.
-            await Baskets.UpdateProcessingAsync(caller, selectionId, null, (c, _) => Task.FromResult(c));
+            await Baskets.UpdateProcessingAsync(caller, selectionId, null);
             await Baskets.UpdateFileFiltersAsync(caller, selectionId, new FileFilter { FileTypes = [DataType.RawData] });
             page.WaitForElement("[data-testid=cart-process]").Click();
             provider.WaitForElement("[data-testid=process-save]").Click();

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Regards.Portal.Identity;
 using Regards.Portal.Infrastructure;
 
@@ -70,16 +69,11 @@ public static class BasketEndpoints
         return OkOrNoContent(await baskets.UpdateFileFiltersAsync(Caller.Require(user), dsSelId, filter, cancellationToken));
     }
 
-    private static async Task<Results<Ok<BasketDto>, NoContent>> UpdateProcessing(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets,
-        [FromServices] IEnumerable<IProcessingChoiceValidator> validators, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<BasketDto>, NoContent>> UpdateProcessing(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
     {
-        var caller = Caller.Require(user);
+        // The body is optional: empty means "remove the processing".
         var choice = await ReadOptionalJsonAsync<ProcessingChoice>(request, cancellationToken);
-        var validator = validators.LastOrDefault();
-        return OkOrNoContent(await baskets.UpdateProcessingAsync(caller, dsSelId, choice, (c, selection) =>
-            validator?.ValidateAsync(caller, c, selection, cancellationToken)
-                ?? throw new PortalException(StatusCodes.Status404NotFound, "UNKNOWN_PROCESSING", $"Processing '{c.ProcessBusinessId}' does not exist."),
-            cancellationToken));
+        return OkOrNoContent(await baskets.UpdateProcessingAsync(Caller.Require(user), dsSelId, choice, cancellationToken));
     }
 
     private static async Task<Results<NoContent, NotFound>> Clear(ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ public sealed class BasketService(
     IDbContextFactory<PortalDbContext> dbFactory,
     CatalogAccess access,
     BasketChangeNotifier notifier,
+    IProcessingChoiceValidator processings,
     IOptions<BasketOptions> options,
     TimeProvider time,
     ILogger<BasketService> logger)
@@ -210,8 +211,8 @@ public sealed class BasketService(
         }, cancellationToken);
     }
 
-    /// <summary>Sets or removes the processing of a dataset selection; <paramref name="validate"/> checks it against the processing catalogue.</summary>
-    public Task<BasketDto?> UpdateProcessingAsync(Caller caller, long datasetSelectionId, ProcessingChoice? processing, Func<ProcessingChoice, BasketDatasetSelection, Task<ProcessingChoice>> validate, CancellationToken cancellationToken = default) =>
+    /// <summary>Sets (checked against the processing catalogue, parameters resolved) or removes the processing of a dataset selection.</summary>
+    public Task<BasketDto?> UpdateProcessingAsync(Caller caller, long datasetSelectionId, ProcessingChoice? processing, CancellationToken cancellationToken = default) =>
         ChangeAsync(caller, async (db, basket) =>
         {
             var selection = basket.DatasetSelections.FirstOrDefault(s => s.Id == datasetSelectionId) ?? throw PortalException.NotFound("Dataset selection");
@@ -221,7 +222,7 @@ public sealed class BasketService(
                 {
                     throw PortalException.BadRequest("FILE_FILTERS_SET", "Remove the file filters of this dataset before choosing a processing.");
                 }
-                processing = await validate(processing, selection);
+                processing = await processings.ValidateAsync(caller, processing, selection, cancellationToken);
             }
             selection.Processing = processing;
         }, cancellationToken);
