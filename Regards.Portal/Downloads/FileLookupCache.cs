@@ -10,8 +10,11 @@ namespace Regards.Portal.Downloads;
 /// </summary>
 public sealed class FileLookupCache : IDisposable
 {
-    private const int MaxEntries = 20_000;
-    private readonly ConcurrentDictionary<(long OrderId, string Owner, long FileId), (DownloadFile File, long ExpiresAt)> entries = new();
+    private const int MaxOrders = 1_000;
+    private const int MaxFilesPerOrder = 20_000;
+
+    // By order, so that a change of an order evicts its entries without scanning the others'.
+    private readonly ConcurrentDictionary<long, ConcurrentDictionary<(string Owner, long FileId), (DownloadFile File, long ExpiresAt)>> orders = new();
     private readonly TimeProvider time;
     private readonly long lifetime;
     private readonly IDisposable subscription;
@@ -29,31 +32,27 @@ public sealed class FileLookupCache : IDisposable
 
     public async Task<DownloadFile> GetOrAddAsync(OrderTokenClaims claims, long fileId, Func<Task<DownloadFile>> load)
     {
-        var key = (claims.OrderId, claims.Owner, fileId);
+        var key = (claims.Owner, fileId);
         var now = time.GetTimestamp();
-        if (entries.TryGetValue(key, out var hit) && hit.ExpiresAt > now)
+        if (orders.TryGetValue(claims.OrderId, out var files) && files.TryGetValue(key, out var hit) && hit.ExpiresAt > now)
         {
             return hit.File;
         }
         var file = await load(); // "not found" is thrown, never cached
-        if (entries.Count >= MaxEntries)
+        if (orders.Count >= MaxOrders)
         {
-            entries.Clear();
+            orders.Clear();
         }
-        entries[key] = (file, now + lifetime);
+        files = orders.GetOrAdd(claims.OrderId, _ => new());
+        if (files.Count >= MaxFilesPerOrder)
+        {
+            files.Clear();
+        }
+        files[key] = (file, now + lifetime);
         return file;
     }
 
-    public void Evict(long orderId)
-    {
-        foreach (var key in entries.Keys)
-        {
-            if (key.OrderId == orderId)
-            {
-                entries.TryRemove(key, out _);
-            }
-        }
-    }
+    public void Evict(long orderId) => orders.TryRemove(orderId, out _);
 
     public void Dispose() => subscription.Dispose();
 }
