@@ -167,10 +167,9 @@ public sealed class OrderCompletion(
                     }
                 }
                 await writer.EndTaskAsync(task, cancellationToken);
-                if (processing is { ForbidSplitInSuborders: true } && !processing.SizeLimit.Fits(task.ObjectsCount, task.FilesCount, task.FilesSize))
+                if (processing is not null && Processing.ProcessingCatalog.TooBigForOneExecution(processing, task.ObjectsCount, task.FilesCount, task.FilesSize) is { } refusal)
                 {
-                    throw new InvalidOperationException(
-                        $"the processing '{processing.BusinessId}' takes at most {Processing.ProcessingCatalog.LimitText(processing.SizeLimit)} in one execution and {task.DatasetLabel} has {task.ObjectsCount} objects, {task.FilesCount} files.");
+                    throw new InvalidOperationException(refusal);
                 }
             }
             await writer.FlushAsync(cancellationToken);

@@ -128,10 +128,9 @@ public sealed class ProcessingCatalog(IEnumerable<IProcessing> plugins, IDbConte
             throw new PortalException(StatusCodes.Status404NotFound, "UNKNOWN_PROCESSING", $"Processing '{choice.ProcessBusinessId}' does not exist.");
         }
         var parameters = ResolveParameters(plugin, choice.Parameters);
-        if (plugin.ForbidSplitInSuborders && !plugin.SizeLimit.Fits(selection.ObjectsCount, selection.FilesCount, selection.FilesSize))
+        if (TooBigForOneExecution(plugin, selection.ObjectsCount, selection.FilesCount, selection.FilesSize) is { } refusal)
         {
-            throw PortalException.Conflict("PROCESSING_LIMIT_EXCEEDED",
-                $"'{plugin.Label("en")}' takes at most {LimitText(plugin.SizeLimit)} in one execution and cannot be split; this selection has {selection.ObjectsCount} objects, {selection.FilesCount} files, {selection.FilesSize} bytes.");
+            throw PortalException.Conflict("PROCESSING_LIMIT_EXCEEDED", refusal);
         }
         return new ProcessingChoice { ProcessBusinessId = plugin.BusinessId, Parameters = parameters };
     }
@@ -182,7 +181,13 @@ public sealed class ProcessingCatalog(IEnumerable<IProcessing> plugins, IDbConte
 
     private const int MaxParameterLength = 200;
 
-    public static string LimitText(ProcessingSizeLimit limit) => limit.Type switch
+    /// <summary>Why a selection cannot go to a processing that may not be split (checked in the cart and again at completion), or null.</summary>
+    public static string? TooBigForOneExecution(IProcessing plugin, long objects, long files, long bytes) =>
+        plugin.ForbidSplitInSuborders && !plugin.SizeLimit.Fits(objects, files, bytes)
+            ? $"the processing '{plugin.BusinessId}' takes at most {LimitText(plugin.SizeLimit)} in one execution and cannot be split; the selection has {objects} objects, {files} files, {bytes} bytes."
+            : null;
+
+    private static string LimitText(ProcessingSizeLimit limit) => limit.Type switch
     {
         ProcessingSizeLimitType.Files => $"{limit.Value} files",
         ProcessingSizeLimitType.Objects => $"{limit.Value} objects",
