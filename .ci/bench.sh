@@ -3,6 +3,7 @@
 # SQLite file, then prints one table: scenario, size, figure, reference measured in the same run, ratio, target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+.ci/install-tools.sh # P1 downloads with curl
 mkdir -p .ci/out
 export REGARDS_BENCH_OUT="$PWD/.ci/out/bench.tsv"
 rm -f "$REGARDS_BENCH_OUT"

@@ -1,22 +1,11 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what a fresh machine lacks for the real-client tests
-# (Debian's Chromium for Playwright, aria2 and curl for the download tests), then runs every test.
+# (.ci/install-tools.sh: Debian's Chromium for Playwright, aria2 and curl for the download tests), then runs every test.
 # Its last line is "N passed, N failed", taken from the test results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v aria2c >/dev/null 2>&1 || missing+=(aria2)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-command -v unzip >/dev/null 2>&1 || missing+=(unzip)
-if ((${#missing[@]})); then
-  sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "Installing ${missing[*]} (needed by the browser and download-client tests)..."
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+.ci/install-tools.sh
 
 results=.ci/out
 rm -rf "$results"

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Regards.Portal.Catalog;
+using Regards.Portal.Data;
 using Regards.Portal.Downloads;
 using Regards.Portal.Orders;
 using Regards.Portal.Storage;
@@ -35,22 +36,30 @@ public sealed class DownloadsBenchmarks
         return factory;
     }
 
-    /// <summary>Samples the process working set while <paramref name="work"/> runs; returns the peak growth in bytes.</summary>
+    /// <summary>Samples this process's working set while <paramref name="work"/> runs; returns the peak growth in bytes.</summary>
     private static async Task<long> PeakGrowthAsync(Func<Task> work)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
         using var process = Process.GetCurrentProcess();
-        process.Refresh();
-        var baseline = process.WorkingSet64;
+        return await PeakGrowthAsync(() =>
+        {
+            process.Refresh();
+            return process.WorkingSet64;
+        }, work);
+    }
+
+    /// <summary>Samples a working set every 20 ms while <paramref name="work"/> runs; returns the peak growth in bytes.</summary>
+    private static async Task<long> PeakGrowthAsync(Func<long> workingSet, Func<Task> work)
+    {
+        var baseline = workingSet();
         var peak = baseline;
         using var stop = new CancellationTokenSource();
         var sampler = Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
-                process.Refresh();
-                peak = Math.Max(peak, process.WorkingSet64);
+                peak = Math.Max(peak, workingSet());
                 try { await Task.Delay(20, stop.Token); } catch (OperationCanceledException) { }
             }
         });
@@ -63,60 +72,111 @@ public sealed class DownloadsBenchmarks
     private static async Task<long> DoneOrderAsync(HttpClient client, string datasetId, string label) =>
         (await OrderUntilDoneAsync(client, new { datasetId }, label, 600)).Id();
 
+    /// <summary>
+    /// The portal runs as its own Release process (server GC, as deployed) and curl downloads, as a user's client
+    /// would: an in-process HttpClient would share the server's threads and GC. The zip path is warmed up first
+    /// (the JIT's tiering takes a few archives to settle), then measured from the disk (page cache dropped) and
+    /// from the page cache, against plain reads of the same files in the same run.
+    /// </summary>
     [Fact]
     public async Task P1_zip_of_200_files_of_5_MB_against_reading_them_from_disk()
     {
-        using var factory = Start();
-        var generator = factory.Services.GetRequiredService<CatalogGenerator>();
-        var client = await factory.CreateClientForAsync(DemoUsers.User);
-        var small = await DoneOrderAsync(client, await generator.AddBenchmarkDatasetAsync(20, 1, 5 << 20, false, "URN:AIP:DATASET:p1-100mb"), "p1-100mb");
-        var big = await DoneOrderAsync(client, await generator.AddBenchmarkDatasetAsync(200, 1, 5 << 20, false, "URN:AIP:DATASET:p1-1gb"), "p1-1gb");
-
-        // Reference: the same files read from disk in the same run.
-        var root = factory.Services.GetRequiredService<IOptions<StorageOptions>>().Value.Root;
-        List<string> paths;
-        await using (var db = factory.CreateDbContext())
+        var dataPath = Path.Combine(Path.GetTempPath(), "regards-tests", Guid.NewGuid().ToString("N"));
+        try
         {
-            paths = await db.OrderFiles.Where(f => f.OrderId == big).Select(f => f.Location).ToListAsync();
-        }
-        var buffer = new byte[256 * 1024];
-        var watch = Stopwatch.StartNew();
-        long diskBytes = 0;
-        foreach (var path in paths)
-        {
-            await using var stream = new FileStream(Path.Combine(root, path), FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            int read;
-            while ((read = await stream.ReadAsync(buffer)) > 0)
+            await PortalProcess.SeedAsync(dataPath, "--objects", "20", "--file-size", $"{5 << 20}", "--dataset-id", "URN:AIP:DATASET:p1-100mb");
+            await PortalProcess.SeedAsync(dataPath, "--objects", "200", "--file-size", $"{5 << 20}", "--dataset-id", "URN:AIP:DATASET:p1-1gb");
+            await using var portal = await PortalProcess.StartAsync(dataPath, new Dictionary<string, string>
             {
-                diskBytes += read;
+                ["Orders:MaxActiveSubOrdersPerUser"] = "1000",
+                ["Logging:LogLevel:Default"] = "Warning",
+            });
+            using var client = portal.CreateClient();
+            client.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(client, DemoUsers.User, PortalAppFactory.DemoPassword(DemoUsers.User)));
+            var small = await DoneOrderAsync(client, "URN:AIP:DATASET:p1-100mb", "p1-100mb");
+            var big = await DoneOrderAsync(client, "URN:AIP:DATASET:p1-1gb", "p1-1gb");
+
+            var database = new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite($"Data Source={Path.Combine(dataPath, "portal.db")}").Options;
+            List<string> paths;
+            await using (var db = new SqlitePortalDbContext(database))
+            {
+                paths = (await db.OrderFiles.Where(f => f.OrderId == big).Select(f => f.Location).ToListAsync())
+                    .Select(l => Path.Combine(dataPath, "storage", l)).ToList();
+            }
+            Assert.All(paths, p => Assert.True(File.Exists(p), p));
+
+            async Task<(long Bytes, double Seconds)> ReadAsync()
+            {
+                var buffer = new byte[256 * 1024];
+                var watch = Stopwatch.StartNew();
+                long total = 0;
+                foreach (var path in paths)
+                {
+                    await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    int read;
+                    while ((read = await stream.ReadAsync(buffer)) > 0)
+                    {
+                        total += read;
+                    }
+                }
+                return (total, watch.Elapsed.TotalSeconds);
+            }
+
+            var bearer = client.DefaultRequestHeaders.Authorization!.Parameter;
+            async Task<(long Bytes, double Seconds)> ZipAsync(long orderId)
+            {
+                // A zip marks its files DOWNLOADED: the benchmark makes them AVAILABLE again so one order can be zipped many times.
+                await using (var db = new SqlitePortalDbContext(database))
+                {
+                    await db.OrderFiles.Where(f => f.OrderId == orderId).ExecuteUpdateAsync(u => u.SetProperty(f => f.State, OrderFileState.Available));
+                }
+                var (code, output) = await Tools.RunAsync("curl",
+                    $"-sS -f -o /dev/null -H \"Authorization: Bearer {bearer}\" -w \"%{{http_code}} %{{size_download}} %{{time_total}}\" {portal.BaseAddress}api/user/orders/{orderId}/download");
+                Assert.True(code == 0, output);
+                var parts = output.Trim().Split(' ');
+                Assert.Equal("200", parts[0]);
+                return (long.Parse(parts[1], CultureInfo.InvariantCulture), double.Parse(parts[2], CultureInfo.InvariantCulture));
+            }
+
+            static double Rate((long Bytes, double Seconds) run) => run.Bytes / run.Seconds / (1 << 20);
+
+            for (var i = 0; i < 12; i++)
+            {
+                await ZipAsync(big);
+            }
+            // Three alternated rounds, each figure their median: this machine's disk and CPU vary from second to second.
+            var rounds = new List<(double ColdDisk, double ColdZip, double WarmDisk, double WarmZip)>();
+            for (var round = 0; round < 3; round++)
+            {
+                PageCache.Evict(paths);
+                var coldDiskRun = await ReadAsync();
+                PageCache.Evict(paths);
+                var coldZipRun = await ZipAsync(big);
+                Assert.True(coldZipRun.Bytes > coldDiskRun.Bytes);
+                rounds.Add((Rate(coldDiskRun), Rate(coldZipRun), Rate(await ReadAsync()), Rate(await ZipAsync(big))));
+            }
+            static double Median(IEnumerable<double> values) => values.Order().ElementAt(1);
+            var (coldDisk, coldZip) = (Median(rounds.Select(r => r.ColdDisk)), Median(rounds.Select(r => r.ColdZip)));
+            var (warmDisk, warmZip) = (Median(rounds.Select(r => r.WarmDisk)), Median(rounds.Select(r => r.WarmZip)));
+
+            var smallGrowth = await PeakGrowthAsync(() => portal.WorkingSet, () => ZipAsync(small));
+            var bigGrowth = await PeakGrowthAsync(() => portal.WorkingSet, () => ZipAsync(big));
+            BenchmarkReport.Record("P1", "zip download over HTTP (curl)", "200 files × 5 MB",
+                $"{F(coldZip)} MB/s from disk ({F(warmZip)} MB/s from page cache); server working set +{F(smallGrowth / 1048576.0)} MB (100 MB) vs +{F(bigGrowth / 1048576.0)} MB (1 GB)",
+                $"disk read {F(coldDisk)} MB/s (page cache {F(warmDisk)} MB/s, ratio {F(warmZip / warmDisk, "0.00")}); medians of 3",
+                coldZip / coldDisk, "≥ 0.8; growth < 64 MB");
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try
+            {
+                Directory.Delete(dataPath, recursive: true);
+            }
+            catch (IOException)
+            {
             }
         }
-        var diskRate = diskBytes / watch.Elapsed.TotalSeconds / (1 << 20);
-
-        async Task<(long Bytes, double Seconds)> ZipAsync(long orderId)
-        {
-            var sw = Stopwatch.StartNew();
-            using var response = await client.GetAsync($"/api/user/orders/{orderId}/download", HttpCompletionOption.ResponseHeadersRead);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            await using var body = await response.Content.ReadAsStreamAsync();
-            long total = 0;
-            var chunk = new byte[256 * 1024];
-            int n;
-            while ((n = await body.ReadAsync(chunk)) > 0)
-            {
-                total += n;
-            }
-            return (total, sw.Elapsed.TotalSeconds);
-        }
-
-        (long Bytes, double Seconds) smallZip = default, bigZip = default;
-        var smallGrowth = await PeakGrowthAsync(async () => smallZip = await ZipAsync(small));
-        var bigGrowth = await PeakGrowthAsync(async () => bigZip = await ZipAsync(big));
-        Assert.True(bigZip.Bytes > diskBytes);
-        var zipRate = bigZip.Bytes / bigZip.Seconds / (1 << 20);
-        BenchmarkReport.Record("P1", "zip download over HTTP", "200 files × 5 MB",
-            $"{F(zipRate)} MB/s; working set +{F(smallGrowth / 1048576.0)} MB (100 MB) vs +{F(bigGrowth / 1048576.0)} MB (1 GB)",
-            $"disk read {F(diskRate)} MB/s", zipRate / diskRate, "≥ 0.8; growth < 64 MB");
     }
 
     [Fact]

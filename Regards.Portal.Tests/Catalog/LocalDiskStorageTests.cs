@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Regards.Portal.Catalog;
 using Regards.Portal.Storage;
+using Regards.Portal.Tests.Infrastructure;
 
 namespace Regards.Portal.Tests.Catalog;
 
@@ -51,6 +52,29 @@ public sealed class LocalDiskStorageTests : IDisposable
         using var copy = new MemoryStream();
         await restored.CopyToAsync(copy);
         Assert.Equal(File.ReadAllBytes(Path.Combine(root, "archive", "b/tape.bin")), copy.ToArray());
+    }
+
+    [Fact]
+    public async Task Prefetch_starts_reading_a_file_into_the_page_cache_and_ignores_what_it_cannot_read()
+    {
+        var storage = Create(TimeSpan.Zero);
+        var online = Write("p/next.bin", 3_000_000, StorageTier.Online);
+        var path = Path.Combine(root, "archive", "p/next.bin");
+        PageCache.Evict([path]);
+        Assert.Equal(0, await PageCache.ResidentBytesAsync(path));
+
+        storage.Prefetch(1, online);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (await PageCache.ResidentBytesAsync(path) < 3_000_000 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        Assert.True(await PageCache.ResidentBytesAsync(path) >= 3_000_000);
+
+        // A hint never fails: files not staged, missing or external are simply not fetched.
+        storage.Prefetch(1, new StorageFileRef(StorageTier.Nearline, "p/not-staged.bin", 10, null));
+        storage.Prefetch(1, new StorageFileRef(StorageTier.Online, "p/missing.bin", 10, null));
+        storage.Prefetch(1, new StorageFileRef(StorageTier.External, "https://example.org/x.nc", 10, null));
     }
 
     [Fact]

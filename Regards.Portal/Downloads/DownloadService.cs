@@ -43,6 +43,7 @@ public sealed class DownloadService(
     ILogger<DownloadService> logger)
 {
     private const int ZipPageSize = 500;
+    private const long PrefetchWindow = 16 << 20;
     private static readonly OrderStatus[] Gone = [OrderStatus.Expired, OrderStatus.Deleted];
 
     public DownloadOptions Options => options.Value;
@@ -177,6 +178,7 @@ public sealed class DownloadService(
         var quotaReached = false;
         long lastId = 0;
         var now = time.GetUtcNow().UtcDateTime;
+        var prefetch = Task.CompletedTask;
         while (!quotaReached)
         {
             List<DownloadFile> page;
@@ -189,8 +191,10 @@ public sealed class DownloadService(
             {
                 break;
             }
-            foreach (var file in page)
+            var prefetchedTo = 0;
+            for (var i = 0; i < page.Count; i++)
             {
+                var file = page[i];
                 lastId = file.Id;
                 if (file.Tier == StorageTier.External)
                 {
@@ -214,6 +218,21 @@ public sealed class DownloadService(
                     notice.Add($"{file.Name}: could not be read ({e.GetType().Name}); download it again later.");
                     continue;
                 }
+                // While this file streams, the storage starts fetching the next ones, up to PrefetchWindow bytes ahead
+                // (off this loop: each hint is a syscall).
+                await prefetch;
+                prefetchedTo = Math.Max(prefetchedTo, i + 1);
+                var ahead = page.Skip(i + 1).Take(prefetchedTo - i - 1).Sum(f => f.Size);
+                var batch = new List<StorageFileRef>();
+                for (; prefetchedTo < page.Count && ahead < PrefetchWindow; prefetchedTo++)
+                {
+                    batch.Add(page[prefetchedTo].Ref);
+                    ahead += page[prefetchedTo].Size;
+                }
+                if (batch.Count > 0)
+                {
+                    prefetch = Task.Run(() => batch.ForEach(next => storage.Prefetch(order.Id, next)), CancellationToken.None);
+                }
                 await using (source)
                 {
                     await zip.AddEntryAsync(names.Next(file.Name), source, now, cancellationToken);
@@ -225,6 +244,7 @@ public sealed class DownloadService(
                 }
             }
         }
+        await prefetch;
         if (notice.Count > 0)
         {
             // CRLF: the notice is read on every platform, Notepad included.

@@ -52,20 +52,34 @@ public sealed class ZipStreamWriter(Stream output, int bufferSize = 256 * 1024)
 
         var crc = new Crc32();
         long size = 0;
-        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        // Two buffers: the next read from disk runs while the current chunk is hashed and sent, so the archive
+        // streams at the pace of the slower of the two instead of their sum.
+        var current = ArrayPool<byte>.Shared.Rent(bufferSize);
+        var next = ArrayPool<byte>.Shared.Rent(bufferSize);
+        Task<int>? pending = null;
         try
         {
-            int read;
-            while ((read = await source.ReadAsync(buffer.AsMemory(0, bufferSize), cancellationToken)) > 0)
+            var read = await source.ReadAsync(current.AsMemory(0, bufferSize), cancellationToken);
+            while (read > 0)
             {
-                crc.Append(buffer.AsSpan(0, read));
-                await WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                pending = source.ReadAsync(next.AsMemory(0, bufferSize), cancellationToken).AsTask();
+                crc.Append(current.AsSpan(0, read));
+                await WriteAsync(current.AsMemory(0, read), cancellationToken);
                 size += read;
+                read = await pending;
+                pending = null;
+                (current, next) = (next, current);
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (pending is not null)
+            {
+                // A failed write must not hand a buffer back to the pool while a read still fills it.
+                try { await pending; } catch (Exception) { }
+            }
+            ArrayPool<byte>.Shared.Return(current);
+            ArrayPool<byte>.Shared.Return(next);
         }
 
         var crcValue = crc.GetCurrentHashAsUInt32();

@@ -27,6 +27,10 @@ public interface IFileStorage
     /// <summary>Opens the bytes for reading (async, seekable). Throws <see cref="FileNotFoundException"/> when not staged or gone.</summary>
     Stream OpenRead(long orderId, StorageFileRef file);
 
+    /// <summary>A hint that the file will be read soon (the next file of a zip): the storage may start fetching its
+    /// beginning so that reading it does not start cold. Best effort: never throws.</summary>
+    void Prefetch(long orderId, StorageFileRef file);
+
     /// <summary>Creates a file in the order's cache (e.g. a processing output); returns its location for <see cref="OpenRead"/> with tier Online.</summary>
     Stream CreateOrderOutput(long orderId, string relativeName, out string location);
 

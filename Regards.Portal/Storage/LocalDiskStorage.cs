@@ -11,6 +11,7 @@ namespace Regards.Portal.Storage;
 public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<LocalDiskStorage> logger) : IFileStorage
 {
     private const int CopyBufferSize = 128 * 1024;
+    private const long PrefetchBytes = 8 << 20;
     private readonly StorageOptions settings = options.Value;
 
     public async Task<IReadOnlyList<StagingOutcome>> StageAsync(long orderId, IReadOnlyList<StorageFileRef> files, CancellationToken cancellationToken)
@@ -117,6 +118,26 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<L
             throw new FileNotFoundException("The file is not available in storage.", Path.GetFileName(path));
         }
         return OpenFile(path);
+    }
+
+    public void Prefetch(long orderId, StorageFileRef file)
+    {
+        if (!OperatingSystem.IsLinux() || file.Tier == StorageTier.External)
+        {
+            return;
+        }
+        try
+        {
+            var path = file.Tier == StorageTier.Online ? OutputOrArchivePath(orderId, file.Location) : CachePath(orderId, file.Location);
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            // The kernel's own read-ahead only ramps up once a file is being read; this starts the first window
+            // now, while the previous file is still streaming. Bounded, so a huge file does not flood the cache.
+            _ = PageCacheHints.WillNeed(handle, Math.Min(file.Size, PrefetchBytes));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A missing or unreadable file is reported by OpenRead, when it is really read.
+        }
     }
 
     public Stream CreateOrderOutput(long orderId, string relativeName, out string location)
