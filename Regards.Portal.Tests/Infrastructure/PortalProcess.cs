@@ -17,6 +17,8 @@ public sealed partial class PortalProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    public int ProcessId => process.Id;
+
     /// <summary>The server's resident memory now (bytes).</summary>
     public long WorkingSet
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
@@ -16,7 +17,13 @@ public sealed record OrderTokenClaims(long OrderId, string Owner, DateTime Expir
 /// </summary>
 public sealed class OrderTokens(IDataProtectionProvider provider, IOptions<DownloadOptions> options, TimeProvider time)
 {
+    private const int MaxRemembered = 10_000;
+
     private readonly IDataProtector protector = provider.CreateProtector("Regards.Portal.Downloads.OrderToken.v1");
+
+    // Tokens already decrypted: a download client sends the same token with every file, and decryption is the
+    // dearest part of a small-file GET. Only valid tokens are kept; their expiry is still checked on every read.
+    private readonly ConcurrentDictionary<string, OrderTokenClaims> remembered = new(StringComparer.Ordinal);
 
     /// <summary>A token for the order's metalink and files (e-mails, metalink URLs), valid until the order expires.</summary>
     public string Create(Order order) =>
@@ -34,6 +41,11 @@ public sealed class OrderTokens(IDataProtectionProvider provider, IOptions<Downl
         if (string.IsNullOrEmpty(token) || token.Length > 4096)
         {
             return null;
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        if (remembered.TryGetValue(token, out var known))
+        {
+            return known.ExpiresAt <= now ? null : known;
         }
         string payload;
         try
@@ -56,6 +68,14 @@ public sealed class OrderTokens(IDataProtectionProvider provider, IOptions<Downl
             return null;
         }
         var expiresAt = new DateTime(ticks, DateTimeKind.Utc);
-        return expiresAt <= time.GetUtcNow().UtcDateTime ? null : new OrderTokenClaims(orderId, parts[1], expiresAt);
+        if (expiresAt <= now)
+        {
+            return null;
+        }
+        if (remembered.Count >= MaxRemembered)
+        {
+            remembered.Clear();
+        }
+        return remembered[token] = new OrderTokenClaims(orderId, parts[1], expiresAt);
     }
 }

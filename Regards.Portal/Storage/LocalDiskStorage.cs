@@ -235,8 +235,10 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<L
         return hash < settings.NearlineFailureRate * 10_000;
     }
 
+    // Unbuffered (bufferSize 0): every reader asks for large chunks, and a FileStream buffer would be one more
+    // 128 KB array per opened file (a large-object allocation per single-file download).
     private static FileStream OpenFile(string path) =>
-        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, CopyBufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
 
     private static void TryDelete(string path)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Regards.Portal.Catalog;
@@ -39,9 +40,29 @@ public sealed class ChecksumManifestProcessing : IProcessing
         foreach (var input in execution.Inputs.OrderBy(i => i.Name, StringComparer.Ordinal))
         {
             await using var source = input.OpenRead();
-            var hash = Convert.ToHexStringLower(await SHA256.HashDataAsync(source, cancellationToken));
+            var hash = Convert.ToHexStringLower(await Sha256Async(source, cancellationToken));
             await writer.WriteLineAsync(csv ? $"{Csv(input.Name)},{input.Size},{hash}" : $"{hash}  {input.Name}");
         }
+    }
+
+    /// <summary>SHA-256 read in large chunks (storage streams are unbuffered; HashDataAsync reads 4 KB at a time).</summary>
+    private static async Task<byte[]> Sha256Async(Stream source, CancellationToken cancellationToken)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = ArrayPool<byte>.Shared.Rent(128 * 1024);
+        try
+        {
+            int read;
+            while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+        return hash.GetHashAndReset();
     }
 
     private static string Csv(string value) =>
