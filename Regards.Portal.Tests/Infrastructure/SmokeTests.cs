@@ -22,7 +22,7 @@ public sealed class SmokeTests : IClassFixture<PortalAppFactory>
     }
 
     [Fact]
-    public async Task Sqlite_connections_run_in_wal_with_synchronous_normal()
+    public async Task Sqlite_connections_run_in_wal_with_synchronous_normal_and_wait_in_sqlite_for_a_lock()
     {
         factory.CreateAnonymousClient();
         await using var db = factory.CreateDbContext();
@@ -33,6 +33,8 @@ public sealed class SmokeTests : IClassFixture<PortalAppFactory>
         Assert.Equal("wal", await command.ExecuteScalarAsync());
         command.CommandText = "PRAGMA synchronous;";
         Assert.Equal(1L, await command.ExecuteScalarAsync()); // NORMAL
+        command.CommandText = "PRAGMA busy_timeout;";
+        Assert.Equal(60_000L, await command.ExecuteScalarAsync());
     }
 
     [Fact]

@@ -347,10 +347,11 @@ public sealed class OrderEngine(
         var period = Options.LeaseDuration / 3;
         try
         {
-            while (!stop.IsCancellationRequested)
+            while (true)
             {
-                await Task.Delay(period, time, stop.Token);
-                if (!await renew(stop.Token))
+                // Most jobs end before their first renewal: ending the wait must not cost an exception each time.
+                await Task.Delay(period, time, stop.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (stop.IsCancellationRequested || !await renew(stop.Token))
                 {
                     return;
                 }
