@@ -122,7 +122,7 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<L
 
     public void Prefetch(long orderId, StorageFileRef file)
     {
-        if (!OperatingSystem.IsLinux() || file.Tier == StorageTier.External)
+        if (!PageCacheHints.Available || file.Tier == StorageTier.External)
         {
             return;
         }
@@ -134,7 +134,7 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<L
             // now, while the previous file is still streaming. Bounded, so a huge file does not flood the cache.
             _ = PageCacheHints.WillNeed(handle, Math.Min(file.Size, PrefetchBytes));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             // A missing or unreadable file is reported by OpenRead, when it is really read.
         }
