@@ -362,9 +362,7 @@ public sealed class OrderCompletion(
                 return;
             }
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            db.ChangeTracker.AutoDetectChangesEnabled = false;
-            db.OrderFiles.AddRange(buffer);
-            await db.SaveChangesAsync(cancellationToken);
+            await BulkInsert.InsertAsync(db, buffer, cancellationToken);
             buffer.Clear();
         }
     }
