@@ -284,28 +284,6 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
     }
 
     [Fact]
-    public async Task A_cut_download_is_recorded_as_download_error_and_a_later_complete_one_fixes_it()
-    {
-        var generator = factory.Services.GetRequiredService<CatalogGenerator>();
-        var datasetId = await generator.AddBenchmarkDatasetAsync(1, 1, 32 * 1024 * 1024, metadataOnly: false, datasetId: "URN:AIP:DATASET:big-file");
-        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId }, "cut");
-        var file = (await FilesAsync(orderId)).Single();
-        using (var response = await client.GetAsync($"/api/orders/files/{file.Id}", HttpCompletionOption.ResponseHeadersRead))
-        {
-            await using var stream = await response.Content.ReadAsStreamAsync();
-            await stream.ReadAtLeastAsync(new byte[128 * 1024], 128 * 1024);
-        }
-        await WaitAsync(async () => (await FilesAsync(orderId)).Single().State == OrderFileState.DownloadError, 30, "cut download recorded");
-        var cut = (await FilesAsync(orderId)).Single();
-        Assert.Matches($@"^only \d+/{file.Size} bytes$", cut.DownloadError);
-        Assert.Equal("DONE_WITH_WARNING", (await GetOrderAsync(client, orderId)).Status());
-
-        var bytes = await client.GetByteArrayAsync($"/api/orders/files/{file.Id}");
-        Assert.Equal(file.Checksum, Sha256(bytes));
-        await WaitAsync(async () => (await FilesAsync(orderId)).Single().State == OrderFileState.Downloaded, 5);
-    }
-
-    [Fact]
     public async Task Listings_are_paged_and_checked_for_ownership()
     {
         var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "listing");

@@ -47,7 +47,7 @@ public static class DatabaseSetup
                 {
                     throw new InvalidOperationException("Database:Provider is SqlServer but ConnectionStrings:Portal is empty.");
                 }
-                services.AddPooledDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString, sql => sql.EnableRetryOnFailure()));
+                services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString, sql => sql.EnableRetryOnFailure()));
                 Register<SqlServerPortalDbContext>(services);
                 break;
             default:
@@ -57,7 +57,7 @@ public static class DatabaseSetup
                     Directory.CreateDirectory(dataPath);
                     connectionString = $"Data Source={Path.Combine(dataPath, "portal.db")}";
                 }
-                services.AddPooledDbContextFactory<SqlitePortalDbContext>(o => o
+                services.AddDbContextFactory<SqlitePortalDbContext>(o => o
                     .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout((int)CommandTimeout.TotalSeconds))
                     .AddInterceptors(SqliteConnectionSettings.Instance));
                 Register<SqlitePortalDbContext>(services);

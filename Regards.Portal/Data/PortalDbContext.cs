@@ -41,6 +41,7 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
     public DbSet<PortalSettings> PortalSettings => Set<PortalSettings>();
     public DbSet<Processing.ProcessingSettings> ProcessingSettings => Set<Processing.ProcessingSettings>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<Notifications.OutboxMail> OutboxMails => Set<Notifications.OutboxMail>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -199,6 +200,15 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
             e.HasKey(x => x.Name);
             e.Property(x => x.Name).HasMaxLength(100);
             e.Property(x => x.Owner).HasMaxLength(100);
+        });
+
+        builder.Entity<Notifications.OutboxMail>(e =>
+        {
+            e.Property(x => x.To).HasMaxLength(320);
+            e.Property(x => x.Subject).HasMaxLength(500);
+            e.Property(x => x.LastError).HasMaxLength(1000);
+            e.Property(x => x.LeaseOwner).HasMaxLength(100);
+            e.HasIndex(x => new { x.GaveUp, x.NextAttemptAt });
         });
     }
 

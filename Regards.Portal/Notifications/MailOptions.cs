@@ -20,6 +20,15 @@ public sealed class MailOptions
     /// <summary>Where messages go without SMTP (default: <c>{DataPath}/mail-pickup</c>).</summary>
     public string PickupFolder { get; set; } = "";
 
+    /// <summary>Attempts at sending one message before it is given up (kept in the outbox, logged as an error).</summary>
+    [Range(1, 100)] public int MaxAttempts { get; set; } = 10;
+
+    /// <summary>Wait before the second attempt; it doubles with each failure, at most an hour.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")] public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often the outbox looks for due messages when nothing wakes it (a new message does).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")] public TimeSpan OutboxPollInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The portal's public address for links in e-mails (e.g. https://regards.example.org).</summary>
     [Required, Url] public string PortalBaseUrl { get; set; } = "http://localhost:5080";
 }

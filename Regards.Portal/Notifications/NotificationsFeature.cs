@@ -14,6 +14,9 @@ public static class NotificationsFeature
                 : Path.GetFullPath(o.PickupFolder, environment.ContentRootPath))
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MailSender>();
+        services.AddSingleton<MailOutboxSignal>();
+        services.AddSingleton<MailOutbox>();
+        services.AddHostedService<MailOutboxSender>();
         services.AddSingleton<IOrderMailer, OrderMailer>();
         return services;
     }

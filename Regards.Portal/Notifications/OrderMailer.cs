@@ -7,8 +7,8 @@ using Regards.Portal.Orders;
 
 namespace Regards.Portal.Notifications;
 
-/// <summary>The order e-mails of orders.md (created, files available, reminder, expires soon), text and HTML.</summary>
-public sealed class OrderMailer(MailSender sender, OrderTokens tokens, IOptions<MailOptions> options) : IOrderMailer
+/// <summary>The order e-mails of orders.md (created, files available, reminder, expires soon), text and HTML, queued in the outbox.</summary>
+public sealed class OrderMailer(MailOutbox outbox, OrderTokens tokens, IOptions<MailOptions> options) : IOrderMailer
 {
     private string BaseUrl => options.Value.PortalBaseUrl.TrimEnd('/');
 
@@ -63,7 +63,7 @@ public sealed class OrderMailer(MailSender sender, OrderTokens tokens, IOptions<
             HtmlBody = string.Concat(lines.Select(l => $"<p>{Linkify(WebUtility.HtmlEncode(l))}</p>")),
         };
         message.Body = body.ToMessageBody();
-        return sender.SendAsync(message, cancellationToken);
+        return outbox.EnqueueAsync(message, cancellationToken);
     }
 
     private static string Linkify(string encoded) =>

@@ -1,0 +1,179 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using Regards.Portal.Data;
+
+namespace Regards.Portal.Notifications;
+
+/// <summary>A message waiting to be sent: the whole MIME text, and where its delivery stands.</summary>
+public class OutboxMail
+{
+    public long Id { get; set; }
+    public required string To { get; set; }
+    public required string Subject { get; set; }
+
+    /// <summary>The message as it will be sent (MIME, headers included).</summary>
+    public required string Message { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime NextAttemptAt { get; set; }
+    public int Attempts { get; set; }
+    public string? LastError { get; set; }
+
+    /// <summary>Set when the last attempt allowed failed: kept for the administrator, no longer retried.</summary>
+    public bool GaveUp { get; set; }
+    public string? LeaseOwner { get; set; }
+    public DateTime? LeaseExpiresAt { get; set; }
+}
+
+/// <summary>Wakes the outbox sender when a message is queued, instead of waiting for its next poll.</summary>
+public sealed class MailOutboxSignal
+{
+    private readonly SemaphoreSlim signal = new(0, 1);
+
+    public void Wake()
+    {
+        try
+        {
+            signal.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already signalled.
+        }
+    }
+
+    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => signal.WaitAsync(timeout, cancellationToken);
+}
+
+/// <summary>
+/// Queues e-mails in the database; <see cref="MailOutboxSender"/> delivers them. Whoever sends a mail (the engine
+/// when a sub-order is ready, the expiry sweep) only writes a row: a slow or unreachable SMTP server never holds
+/// up order processing, and a message that could not be sent is retried instead of lost.
+/// </summary>
+public sealed class MailOutbox(IDbContextFactory<PortalDbContext> dbFactory, MailOutboxSignal signal, IOptions<MailOptions> options, TimeProvider time)
+{
+    public async Task EnqueueAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        message.From.Clear();
+        message.From.Add(MailboxAddress.Parse(options.Value.From));
+        using var text = new MemoryStream();
+        await message.WriteToAsync(text, cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        db.OutboxMails.Add(new OutboxMail
+        {
+            To = Truncate(message.To.ToString(), 320), Subject = Truncate(message.Subject ?? "", 500),
+            Message = Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length), CreatedAt = now, NextAttemptAt = now,
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        signal.Wake();
+    }
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+}
+
+/// <summary>
+/// Delivers queued e-mails (hosted service): claims due messages with a lease (so two instances never send one
+/// twice, and a crashed instance's claims are taken over), sends each, deletes it once sent; a failure is retried
+/// later with a doubling delay, up to <see cref="MailOptions.MaxAttempts"/>.
+/// </summary>
+public sealed class MailOutboxSender(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    MailSender sender,
+    MailOutboxSignal signal,
+    IOptions<MailOptions> options,
+    TimeProvider time,
+    ILogger<MailOutboxSender> logger) : BackgroundService
+{
+    private const int Batch = 20;
+    private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
+    private readonly string instanceId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await SendDueAsync(stoppingToken) == Batch)
+                {
+                }
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(e, "Mail outbox pass failed; retrying");
+            }
+            try
+            {
+                await signal.WaitAsync(options.Value.OutboxPollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    /// <summary>Sends the messages due now (one batch); returns how many were claimed.</summary>
+    internal async Task<int> SendDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var expires = now + Lease;
+        List<long> claimed = [];
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            var due = await db.OutboxMails
+                .Where(m => !m.GaveUp && m.NextAttemptAt <= now && (m.LeaseOwner == null || m.LeaseExpiresAt < now))
+                .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id).Select(m => m.Id).Take(Batch).ToListAsync(cancellationToken);
+            foreach (var id in due)
+            {
+                if (await db.OutboxMails.Where(m => m.Id == id && !m.GaveUp && (m.LeaseOwner == null || m.LeaseExpiresAt < now))
+                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, instanceId).SetProperty(m => m.LeaseExpiresAt, expires), cancellationToken) == 1)
+                {
+                    claimed.Add(id);
+                }
+            }
+        }
+        foreach (var id in claimed)
+        {
+            await SendOneAsync(id, cancellationToken);
+        }
+        return claimed.Count;
+    }
+
+    private async Task SendOneAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var mail = await db.OutboxMails.FirstAsync(m => m.Id == id, cancellationToken);
+        try
+        {
+            using var text = new MemoryStream(Encoding.UTF8.GetBytes(mail.Message));
+            var message = await MimeMessage.LoadAsync(text, cancellationToken);
+            await sender.SendAsync(message, cancellationToken);
+            db.OutboxMails.Remove(mail);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var settings = options.Value;
+            mail.Attempts++;
+            mail.LastError = e.Message.Length > 1000 ? e.Message[..1000] : e.Message;
+            mail.GaveUp = mail.Attempts >= settings.MaxAttempts;
+            // 1, 2, 4... times the first delay, at most an hour apart.
+            var delay = settings.RetryDelay * Math.Pow(2, Math.Min(mail.Attempts - 1, 16));
+            mail.NextAttemptAt = time.GetUtcNow().UtcDateTime + (delay < TimeSpan.FromHours(1) ? delay : TimeSpan.FromHours(1));
+            mail.LeaseOwner = null;
+            mail.LeaseExpiresAt = null;
+            if (mail.GaveUp)
+            {
+                logger.LogError(e, "Mail \"{Subject}\" to {To} given up after {Attempts} attempts", mail.Subject, mail.To, mail.Attempts);
+            }
+            else
+            {
+                logger.LogWarning("Mail \"{Subject}\" to {To} not sent ({Error}); attempt {Attempts}, retried at {Next:u}", mail.Subject, mail.To, mail.LastError, mail.Attempts, mail.NextAttemptAt);
+            }
+        }
+        // Saved even when stopping: the message is sent (delete) or its failure counted (retry later).
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+}
