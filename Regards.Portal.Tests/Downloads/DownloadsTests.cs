@@ -108,24 +108,6 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
     }
 
     [Fact]
-    public async Task A_client_that_leaves_mid_zip_changes_nothing()
-    {
-        var generator = factory.Services.GetRequiredService<CatalogGenerator>();
-        var datasetId = await generator.AddBenchmarkDatasetAsync(12, 1, 4 * 1024 * 1024, metadataOnly: false, datasetId: "URN:AIP:DATASET:big-zip");
-        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId }, "zip-abort");
-        using (var response = await client.GetAsync($"/api/user/orders/{orderId}/download", HttpCompletionOption.ResponseHeadersRead))
-        {
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            await using var stream = await response.Content.ReadAsStreamAsync();
-            var buffer = new byte[64 * 1024];
-            await stream.ReadAtLeastAsync(buffer, buffer.Length);
-        }
-        await Task.Delay(1500);
-        Assert.All(await FilesAsync(orderId), f => Assert.Equal(OrderFileState.Available, f.State));
-        Assert.Equal("DONE", (await GetOrderAsync(client, orderId)).Status());
-    }
-
-    [Fact]
     public async Task The_metalink_lists_every_file_with_size_hash_and_a_public_url_that_downloads_it()
     {
         var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "metalink");
