@@ -86,7 +86,10 @@ public sealed class MailOutboxSender(
     TimeProvider time,
     ILogger<MailOutboxSender> logger) : BackgroundService
 {
-    private const int Batch = 20;
+    private const int Batch = 100;
+
+    // After a wake-up, let a burst gather (a big order's sub-orders all ready together): a few passes instead of one per message.
+    private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
     private readonly string instanceId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
 
@@ -106,7 +109,10 @@ public sealed class MailOutboxSender(
             }
             try
             {
-                await signal.WaitAsync(options.Value.OutboxPollInterval, stoppingToken);
+                if (await signal.WaitAsync(options.Value.OutboxPollInterval, stoppingToken))
+                {
+                    await Task.Delay(Gather, time, stoppingToken);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -116,64 +122,84 @@ public sealed class MailOutboxSender(
     }
 
     /// <summary>Sends the messages due now (one batch); returns how many were claimed.</summary>
+    /// <remarks>Two writes per batch, whatever its size: one claim, one delete of what was sent (failures are
+    /// updated one by one). The database's writer is shared with the engine; a write per message would slow it.</remarks>
     internal async Task<int> SendDueAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         var expires = now + Lease;
-        List<long> claimed = [];
+        // This pass's own mark: the rows it won are the ones carrying it afterwards.
+        var claim = $"{instanceId}:{Guid.NewGuid().ToString("N")[..8]}";
+        List<OutboxMail> claimed;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             var due = await db.OutboxMails
                 .Where(m => !m.GaveUp && m.NextAttemptAt <= now && (m.LeaseOwner == null || m.LeaseExpiresAt < now))
                 .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id).Select(m => m.Id).Take(Batch).ToListAsync(cancellationToken);
-            foreach (var id in due)
+            if (due.Count == 0)
             {
-                if (await db.OutboxMails.Where(m => m.Id == id && !m.GaveUp && (m.LeaseOwner == null || m.LeaseExpiresAt < now))
-                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, instanceId).SetProperty(m => m.LeaseExpiresAt, expires), cancellationToken) == 1)
+                return 0;
+            }
+            await db.OutboxMails.Where(m => due.Contains(m.Id) && !m.GaveUp && (m.LeaseOwner == null || m.LeaseExpiresAt < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.LeaseOwner, claim).SetProperty(m => m.LeaseExpiresAt, expires), cancellationToken);
+            claimed = await db.OutboxMails.AsNoTracking().Where(m => m.LeaseOwner == claim).OrderBy(m => m.Id).ToListAsync(cancellationToken);
+        }
+        var sent = new List<long>();
+        try
+        {
+            foreach (var mail in claimed)
+            {
+                if (await SendOneAsync(mail, cancellationToken))
                 {
-                    claimed.Add(id);
+                    sent.Add(mail.Id);
                 }
             }
         }
-        foreach (var id in claimed)
+        finally
         {
-            await SendOneAsync(id, cancellationToken);
+            // Even when stopping: what was sent must not be sent again.
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await db.OutboxMails.Where(m => sent.Contains(m.Id)).ExecuteDeleteAsync(CancellationToken.None);
         }
         return claimed.Count;
     }
 
-    private async Task SendOneAsync(long id, CancellationToken cancellationToken)
+    /// <summary>True when sent; a failure is counted on the row, which is released for a later attempt.</summary>
+    private async Task<bool> SendOneAsync(OutboxMail mail, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var mail = await db.OutboxMails.FirstAsync(m => m.Id == id, cancellationToken);
         try
         {
             using var text = new MemoryStream(Encoding.UTF8.GetBytes(mail.Message));
             var message = await MimeMessage.LoadAsync(text, cancellationToken);
             await sender.SendAsync(message, cancellationToken);
-            db.OutboxMails.Remove(mail);
+            return true;
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var settings = options.Value;
-            mail.Attempts++;
-            mail.LastError = e.Message.Length > 1000 ? e.Message[..1000] : e.Message;
-            mail.GaveUp = mail.Attempts >= settings.MaxAttempts;
+            var attempts = mail.Attempts + 1;
+            var error = e.Message.Length > 1000 ? e.Message[..1000] : e.Message;
+            var gaveUp = attempts >= settings.MaxAttempts;
             // 1, 2, 4... times the first delay, at most an hour apart.
-            var delay = settings.RetryDelay * Math.Pow(2, Math.Min(mail.Attempts - 1, 16));
-            mail.NextAttemptAt = time.GetUtcNow().UtcDateTime + (delay < TimeSpan.FromHours(1) ? delay : TimeSpan.FromHours(1));
-            mail.LeaseOwner = null;
-            mail.LeaseExpiresAt = null;
-            if (mail.GaveUp)
+            var delay = settings.RetryDelay * Math.Pow(2, Math.Min(attempts - 1, 16));
+            var next = time.GetUtcNow().UtcDateTime + (delay < TimeSpan.FromHours(1) ? delay : TimeSpan.FromHours(1));
+            await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+            await db.OutboxMails.Where(m => m.Id == mail.Id).ExecuteUpdateAsync(s => s
+                .SetProperty(m => m.Attempts, attempts)
+                .SetProperty(m => m.LastError, error)
+                .SetProperty(m => m.GaveUp, gaveUp)
+                .SetProperty(m => m.NextAttemptAt, next)
+                .SetProperty(m => m.LeaseOwner, (string?)null)
+                .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None);
+            if (gaveUp)
             {
-                logger.LogError(e, "Mail \"{Subject}\" to {To} given up after {Attempts} attempts", mail.Subject, mail.To, mail.Attempts);
+                logger.LogError(e, "Mail \"{Subject}\" to {To} given up after {Attempts} attempts", mail.Subject, mail.To, attempts);
             }
             else
             {
-                logger.LogWarning("Mail \"{Subject}\" to {To} not sent ({Error}); attempt {Attempts}, retried at {Next:u}", mail.Subject, mail.To, mail.LastError, mail.Attempts, mail.NextAttemptAt);
+                logger.LogWarning("Mail \"{Subject}\" to {To} not sent ({Error}); attempt {Attempts}, retried at {Next:u}", mail.Subject, mail.To, error, attempts, next);
             }
+            return false;
         }
-        // Saved even when stopping: the message is sent (delete) or its failure counted (retry later).
-        await db.SaveChangesAsync(CancellationToken.None);
     }
 }
