@@ -27,24 +27,7 @@ public class OutboxMail
 }
 
 /// <summary>Wakes the outbox sender when a message is queued, instead of waiting for its next poll.</summary>
-public sealed class MailOutboxSignal
-{
-    private readonly SemaphoreSlim signal = new(0, 1);
-
-    public void Wake()
-    {
-        try
-        {
-            signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => signal.WaitAsync(timeout, cancellationToken);
-}
+public sealed class MailOutboxSignal : Infrastructure.WakeSignal;
 
 /// <summary>
 /// Queues e-mails in the database; <see cref="MailOutboxSender"/> delivers them. Whoever sends a mail (the engine

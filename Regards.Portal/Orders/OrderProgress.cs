@@ -6,24 +6,7 @@ using Regards.Portal.Notifications;
 namespace Regards.Portal.Orders;
 
 /// <summary>Wakes the engine at once (a download freed a slot, an order was created or resumed) instead of waiting for its next poll.</summary>
-public sealed class EngineSignal
-{
-    private readonly SemaphoreSlim signal = new(0, 1);
-
-    public void Wake()
-    {
-        try
-        {
-            signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already signalled.
-        }
-    }
-
-    public Task<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => signal.WaitAsync(timeout, cancellationToken);
-}
+public sealed class EngineSignal : Infrastructure.WakeSignal;
 
 /// <summary>
 /// Recomputes an order's figures from its files with aggregate queries (no per-file loop): progress by bytes,
