@@ -9,7 +9,9 @@ namespace Regards.Portal.Tests.Catalog;
 
 public sealed class LocalDiskStorageTests : IDisposable
 {
-    private readonly string root = Path.Combine(Path.GetTempPath(), "regards-tests", "storage-" + Guid.NewGuid().ToString("N"));
+    // Next to the tests rather than in the temp folder: /tmp may be a tmpfs, whose pages cannot be dropped from the
+    // page cache, and the prefetch test needs a real disk.
+    private readonly string root = Path.Combine(AppContext.BaseDirectory, "storage-tests", "storage-" + Guid.NewGuid().ToString("N"));
 
     private LocalDiskStorage Create(TimeSpan latency, double failureRate = 0) => new(Options.Create(new StorageOptions
     {
