@@ -23,7 +23,7 @@ public static class BulkInsert
         var entityType = db.Model.FindEntityType(typeof(T)) ?? throw new InvalidOperationException($"{typeof(T).Name} is not in the model.");
         // Generated keys are left to the database; a shadow property would have no value to read here.
         var properties = entityType.GetProperties().Where(p => !(p.IsPrimaryKey() && p.ValueGenerated == ValueGenerated.OnAdd)).ToList();
-        if (!db.Database.IsSqlite() || properties.Any(p => p.IsShadowProperty() || p.PropertyInfo is null))
+        if (!db.Database.IsSqlite() || properties.Any(p => p.IsShadowProperty()))
         {
             db.ChangeTracker.AutoDetectChangesEnabled = false;
             db.Set<T>().AddRange(rows);
@@ -33,7 +33,8 @@ public static class BulkInsert
 
         var table = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
         var sql = db.GetService<ISqlGenerationHelper>();
-        var columns = properties.Select(p => (Property: p, Mapping: (RelationalTypeMapping)p.GetRelationalTypeMapping())).ToList();
+        // EF's own compiled getters and the property's mapping (its value converter included).
+        var columns = properties.Select(p => (Property: p, Getter: p.GetGetter(), Mapping: (RelationalTypeMapping)p.GetRelationalTypeMapping())).ToList();
 
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
@@ -56,9 +57,9 @@ public static class BulkInsert
             {
                 for (var i = 0; i < columns.Count; i++)
                 {
-                    var (property, mapping) = columns[i];
-                    var value = property.PropertyInfo!.GetValue(row);
-                    if (value is not null && (property.GetValueConverter() ?? mapping.Converter) is { } converter)
+                    var (_, getter, mapping) = columns[i];
+                    var value = getter.GetClrValueUsingContainingEntity(row);
+                    if (value is not null && mapping.Converter is { } converter)
                     {
                         value = converter.ConvertToProvider(value);
                     }

@@ -74,7 +74,7 @@ public sealed class MailOutboxSender(
     // After a wake-up, let a burst gather (a big order's sub-orders all ready together): a few passes instead of one per message.
     private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(5);
-    private readonly string instanceId = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+    private readonly string instanceId = Infrastructure.LeaseOwnerId.New();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

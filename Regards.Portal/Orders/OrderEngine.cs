@@ -26,7 +26,7 @@ public sealed class OrderEngine(
     private const int MaxParallelCompletions = 2;
 
     /// <summary>Identifies this process in lease columns.</summary>
-    public string InstanceId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
+    public string InstanceId { get; } = Infrastructure.LeaseOwnerId.New();
 
     private readonly ConcurrentDictionary<long, StagingJob> staging = new();
     private readonly ConcurrentDictionary<string, DateTime> lastServed = new(StringComparer.OrdinalIgnoreCase);
