@@ -149,6 +149,51 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task A_pushed_change_updates_the_row_in_place_so_a_click_during_a_reload_is_not_lost()
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        var order = await factory.SeedOrderAsync(owner, OrderStatus.Running, o => o.PercentCompleted = 10);
+        await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+        var page = ctx.Render<MyOrdersPage>();
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+        page.WaitForAssertion(() => Assert.Equal("10", page.Find("[data-testid=order-progress]").GetAttribute("data-value")), Wait);
+        var actions = page.FindComponent<OrderActions>().Instance;
+
+        await using (var db = factory.CreateDbContext())
+        {
+            var row = await db.Orders.SingleAsync(o => o.Id == order.Id);
+            row.PercentCompleted = 60;
+            await db.SaveChangesAsync();
+            factory.Services.GetRequiredService<OrderChangeNotifier>().Publish(row);
+        }
+        page.WaitForAssertion(() => Assert.Equal("60", page.Find("[data-testid=order-progress]").GetAttribute("data-value")), Wait);
+        // The same row components, given the new values: their buttons (and the clicks on them) survive the reload.
+        Assert.Same(actions, page.FindComponent<OrderActions>().Instance);
+    }
+
+    [Fact]
+    public async Task A_change_made_after_the_first_load_but_before_the_page_listens_still_shows()
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        var order = await factory.SeedOrderAsync(owner, OrderStatus.Running, o => o.PercentCompleted = 10);
+        await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+        // Going live, the page reads the remembered columns from the browser: that answer is held back.
+        var columns = ctx.JSInterop.Setup<string?>("localStorage.getItem", _ => true);
+        var page = ctx.Render<MyOrdersPage>();
+        page.WaitForAssertion(() => Assert.Equal("RUNNING", page.Find("[data-testid=order-status]").GetAttribute("data-status")), Wait);
+
+        // The engine finishes the order meanwhile; its notice went out before this page listened.
+        await using (var db = factory.CreateDbContext())
+        {
+            var row = await db.Orders.SingleAsync(o => o.Id == order.Id);
+            (row.Status, row.PercentCompleted) = (OrderStatus.Done, 100);
+            await db.SaveChangesAsync();
+        }
+        await page.InvokeAsync(() => columns.SetResult(null));
+        page.WaitForAssertion(() => Assert.Equal("DONE", page.Find("[data-testid=order-status]").GetAttribute("data-status")), Wait);
+    }
+
+    [Fact]
     public async Task Cancel_asks_for_confirmation_and_dismissing_changes_nothing()
     {
         var owner = OrderPagesFactory.NewOwner();
