@@ -36,22 +36,36 @@ public sealed class MailOutboxSignal : Infrastructure.WakeSignal;
 /// </summary>
 public sealed class MailOutbox(IDbContextFactory<PortalDbContext> dbFactory, MailOutboxSignal signal, IOptions<MailOptions> options, TimeProvider time)
 {
+    /// <summary>Queues a mail on its own.</summary>
     public async Task EnqueueAsync(MimeMessage message, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        Add(db, message);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds the mail to the caller's context: the caller's save queues it together with the change it announces,
+    /// so a crash or a failed save never leaves one without the other. The sender is woken once the save is done.
+    /// </summary>
+    public void Add(PortalDbContext db, MimeMessage message)
     {
         message.From.Clear();
         message.From.Add(MailboxAddress.Parse(options.Value.From));
+        // A message in memory: writing it does no I/O.
         using var text = new MemoryStream();
-        await message.WriteToAsync(text, cancellationToken);
+        message.WriteTo(text);
         var now = time.GetUtcNow().UtcDateTime;
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         db.OutboxMails.Add(new OutboxMail
         {
             To = Truncate(message.To.ToString(), 320), Subject = Truncate(message.Subject ?? "", 500),
             Message = Encoding.UTF8.GetString(text.GetBuffer(), 0, (int)text.Length), CreatedAt = now, NextAttemptAt = now,
         });
-        await db.SaveChangesAsync(cancellationToken);
-        signal.Wake();
+        db.SavedChanges -= WakeSender;
+        db.SavedChanges += WakeSender;
     }
+
+    private void WakeSender(object? sender, SavedChangesEventArgs e) => signal.Wake();
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }

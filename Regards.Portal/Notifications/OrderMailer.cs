@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Options;
 using MimeKit;
+using Regards.Portal.Data;
 using Regards.Portal.Downloads;
 using Regards.Portal.Orders;
 
@@ -17,43 +18,43 @@ public sealed class OrderMailer(MailOutbox outbox, OrderTokens tokens, IOptions<
 
     private string OrdersPage => $"{BaseUrl}/orders";
 
-    public Task OrderCreatedAsync(Order order, CancellationToken cancellationToken = default) =>
-        SendAsync(order.Owner, $"[REGARDS] Order \"{order.Label}\" created",
+    public void OrderCreated(PortalDbContext db, Order order) =>
+        outbox.Add(db, Compose(order.Owner, $"[REGARDS] Order \"{order.Label}\" created",
         [
             $"Your order \"{order.Label}\" (#{order.Id}) was created: {order.FilesCount} files, {order.TotalSize:N0} bytes.",
             $"It is available until {Date(order.ExpirationDate)}.",
             $"Download all files with a download client (e.g. aria2c -M order.meta4) from this metalink: {MetalinkUrl(order)}",
             $"Follow its progress on your orders page: {OrdersPage}",
-        ], cancellationToken);
+        ]));
 
-    public Task FilesAvailableAsync(Order order, int subOrderSequence, int subOrdersCount, CancellationToken cancellationToken = default) =>
-        SendAsync(order.Owner, $"[REGARDS] Files of order \"{order.Label}\" are available",
+    public void FilesAvailable(PortalDbContext db, Order order, int subOrderSequence, int subOrdersCount) =>
+        outbox.Add(db, Compose(order.Owner, $"[REGARDS] Files of order \"{order.Label}\" are available",
         [
             $"Sub-order {subOrderSequence} of {subOrdersCount} of your order \"{order.Label}\" (#{order.Id}) is ready.",
             "Download its files so that the next sub-orders can be prepared.",
             $"Metalink: {MetalinkUrl(order)}",
             $"Your orders: {OrdersPage}",
-        ], cancellationToken);
+        ]));
 
     public Task ReminderAsync(string owner, IReadOnlyList<Order> orders, CancellationToken cancellationToken = default) =>
-        SendAsync(owner, "[REGARDS] Files are waiting for you",
+        outbox.EnqueueAsync(Compose(owner, "[REGARDS] Files are waiting for you",
         [
             "These orders have files waiting to be downloaded; the next sub-orders wait for them:",
             .. orders.Select(o => $"- \"{o.Label}\" (#{o.Id}), available until {Date(o.ExpirationDate)}: {MetalinkUrl(o)}"),
             $"Your orders: {OrdersPage}",
-        ], cancellationToken);
+        ]), cancellationToken);
 
-    public Task ExpiresSoonAsync(Order order, CancellationToken cancellationToken = default) =>
-        SendAsync(order.Owner, $"[REGARDS] Order \"{order.Label}\" expires tomorrow",
+    public void ExpiresSoon(PortalDbContext db, Order order) =>
+        outbox.Add(db, Compose(order.Owner, $"[REGARDS] Order \"{order.Label}\" expires tomorrow",
         [
             $"Your order \"{order.Label}\" (#{order.Id}) expires on {Date(order.ExpirationDate)}; its files will then be deleted.",
             $"Metalink: {MetalinkUrl(order)}",
             $"Your orders: {OrdersPage}",
-        ], cancellationToken);
+        ]));
 
     private static string Date(DateTime? utc) => utc?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "-";
 
-    private Task SendAsync(string to, string subject, IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    private static MimeMessage Compose(string to, string subject, IReadOnlyList<string> lines)
     {
         var message = new MimeMessage { Subject = subject };
         message.To.Add(MailboxAddress.Parse(to));
@@ -63,7 +64,7 @@ public sealed class OrderMailer(MailOutbox outbox, OrderTokens tokens, IOptions<
             HtmlBody = string.Concat(lines.Select(l => $"<p>{Linkify(WebUtility.HtmlEncode(l))}</p>")),
         };
         message.Body = body.ToMessageBody();
-        return outbox.EnqueueAsync(message, cancellationToken);
+        return message;
     }
 
     private static string Linkify(string encoded) =>

@@ -226,6 +226,11 @@ public sealed class OrderCompletion(
                 order.Status = OrderStateMachine.Apply(order.Status, action)!.Value;
                 order.StatusDate = now;
             }
+            if (order.Status != OrderStatus.Failed)
+            {
+                // Queued by the save that completes the order.
+                mailer.OrderCreated(db, order);
+            }
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
@@ -241,11 +246,7 @@ public sealed class OrderCompletion(
                     .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Suspended).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
             }
             logger.LogInformation("Order {OrderId} completed: {Status}, {Files} files in {SubOrders} sub-orders", orderId, order.Status, writer.FilesCount, writer.SubOrdersCount);
-            var updated = await progress.RecomputeAsync(orderId, cancellationToken) ?? order;
-            if (order.Status != OrderStatus.Failed)
-            {
-                await mailer.OrderCreatedAsync(updated, cancellationToken);
-            }
+            await progress.RecomputeAsync(orderId, cancellationToken);
             return;
         }
     }

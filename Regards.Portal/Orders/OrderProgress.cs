@@ -157,23 +157,21 @@ public sealed class OrderProgress(
                 order.StatusDate = now;
                 logger.LogInformation("Order {OrderId} reached 100 %: {Status}", order.Id, order.Status);
             }
+            // Queued by the same save that marks the sub-orders waiting: a mail for each, exactly once.
+            var subOrdersCount = subOrders.Count(s => !s.External);
+            foreach (var sub in newlyWaiting)
+            {
+                mailer.FilesAvailable(db, order, sub.Sequence, subOrdersCount);
+            }
             try
             {
                 await db.SaveChangesAsync(cancellationToken);
             }
             catch (DbUpdateConcurrencyException) when (attempt < MaxAttempts)
             {
-                continue; // Someone changed the order meanwhile: recompute from fresh rows.
+                continue; // Someone changed the order meanwhile: recompute from fresh rows (the mails are recomposed too).
             }
             notifier.Publish(order);
-            if (newlyWaiting.Count > 0)
-            {
-                var count = subOrders.Count(s => !s.External);
-                foreach (var sub in newlyWaiting)
-                {
-                    await mailer.FilesAvailableAsync(order, sub.Sequence, count, cancellationToken);
-                }
-            }
             return order;
         }
     }

@@ -116,10 +116,14 @@ public sealed class OrderSweeper(
             .ToListAsync(cancellationToken);
         foreach (var order in orders)
         {
+            // The flag and the queued mail in one transaction: the warning is sent once, and never lost by a crash.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (await db.Orders.Where(o => o.Id == order.Id && !o.ExpiryWarningSent).ExecuteUpdateAsync(s => s.SetProperty(o => o.ExpiryWarningSent, true), cancellationToken) == 1)
             {
-                await mailer.ExpiresSoonAsync(order, cancellationToken);
+                mailer.ExpiresSoon(db, order);
+                await db.SaveChangesAsync(cancellationToken);
             }
+            await transaction.CommitAsync(cancellationToken);
         }
     }
 
