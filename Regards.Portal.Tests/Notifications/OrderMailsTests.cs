@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Microsoft.EntityFrameworkCore;
@@ -198,6 +199,31 @@ public sealed class OrderMailsTests : IDisposable
         Assert.Contains($"\"waited-long-b\" (#{oldB})", reminder.TextBody);
         Assert.DoesNotContain("fresh-of-user", reminder.TextBody);
         Assert.Equal(2, MetalinkLinks(reminder).Count);
+    }
+
+    [Fact]
+    public async Task Extending_an_order_mails_the_owner_links_valid_until_the_new_date()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var orderId = (await OrderUntilDoneAsync(client, SmallSwot, "to-extend")).Id();
+        await factory.OutboxDrainedAsync();
+        var createdLink = Assert.Single(MetalinkLinks(Assert.Single(await factory.PickedUpAsync(Created("to-extend")))));
+
+        var later = DateTime.UtcNow.AddDays(40);
+        var extended = await admin.PutAsJsonAsync($"/api/orders/{orderId}/expiration", new { expirationDate = later });
+        Assert.Equal(HttpStatusCode.OK, extended.StatusCode);
+        await factory.OutboxDrainedAsync();
+
+        var mail = Assert.Single(await factory.PickedUpAsync(), m => m.Subject!.StartsWith("[REGARDS] Order \"to-extend\" now expires on", StringComparison.Ordinal));
+        Assert.Equal(DemoUsers.User, mail.To.Mailboxes.Single().Address);
+        Assert.Contains(later.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), mail.Subject);
+        Assert.Contains("Links sent before stop working on", mail.TextBody);
+        // A new token (it carries the new date), and it opens the order's metalink.
+        var link = Assert.Single(MetalinkLinks(mail));
+        Assert.NotEqual(createdLink, link);
+        var metalink = await factory.CreateAnonymousClient().GetAsync(PathAndQuery(link));
+        Assert.Equal(HttpStatusCode.OK, metalink.StatusCode);
     }
 
     [Fact]

@@ -22,4 +22,7 @@ public interface IOrderMailer
 
     /// <summary>The order expires within a day while files are still available.</summary>
     void ExpiresSoon(PortalDbContext db, Order order);
+
+    /// <summary>An admin changed the expiration: new links (links already sent stop at the former date).</summary>
+    void ExpirationChanged(PortalDbContext db, Order order, DateTime? previous);
 }

@@ -52,6 +52,16 @@ public sealed class OrderMailer(MailOutbox outbox, OrderTokens tokens, IOptions<
             $"Your orders: {OrdersPage}",
         ]));
 
+    public void ExpirationChanged(PortalDbContext db, Order order, DateTime? previous) =>
+        outbox.Add(db, Compose(order.Owner, $"[REGARDS] Order \"{order.Label}\" now expires on {Date(order.ExpirationDate)}",
+        [
+            $"The expiration of your order \"{order.Label}\" (#{order.Id}) was changed from {Date(previous)} to {Date(order.ExpirationDate)}.",
+            previous < order.ExpirationDate
+                ? $"Links sent before stop working on {Date(previous)}; this metalink works until the new date: {MetalinkUrl(order)}"
+                : $"Its files will be deleted on that date. Metalink: {MetalinkUrl(order)}",
+            $"Your orders: {OrdersPage}",
+        ]));
+
     private static string Date(DateTime? utc) => utc?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "-";
 
     private static MimeMessage Compose(string to, string subject, IReadOnlyList<string> lines)

@@ -18,6 +18,9 @@ internal sealed class LoggingOrderMailer(ILogger<LoggingOrderMailer> logger) : I
         return Task.CompletedTask;
     }
 
+    public void ExpirationChanged(PortalDbContext db, Order order, DateTime? previous) =>
+        logger.LogInformation("Mail to {Owner}: order {OrderId} now expires on {Expiration:u}", order.Owner, order.Id, order.ExpirationDate);
+
     public void ExpiresSoon(PortalDbContext db, Order order) =>
         logger.LogInformation("Mail to {Owner}: order {OrderId} expires on {Expiration:u}", order.Owner, order.Id, order.ExpirationDate);
 }

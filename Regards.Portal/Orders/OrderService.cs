@@ -20,6 +20,7 @@ public sealed class OrderService(
     OrderChangeNotifier notifier,
     Basket.BasketChangeNotifier basketChanges,
     IFileStorage storage,
+    Notifications.IOrderMailer mailer,
     IOptions<OrdersOptions> options,
     TimeProvider time,
     ILogger<OrderService> logger)
@@ -319,10 +320,13 @@ public sealed class OrderService(
         {
             throw PortalException.BadRequest("BAD_EXPIRATION", "The new expiration date must be in the future.");
         }
-        return ChangeAsync(caller, orderId, OrderAction.ExtendExpiration, (_, order) =>
+        return ChangeAsync(caller, orderId, OrderAction.ExtendExpiration, (db, order) =>
         {
+            var previous = order.ExpirationDate;
             order.ExpirationDate = utc;
             order.ExpiryWarningSent = false;
+            // Links already sent carry the former date: the owner gets links valid until the new one.
+            mailer.ExpirationChanged(db, order, previous);
             return Task.CompletedTask;
         }, after: null, cancellationToken);
     }
