@@ -8,14 +8,19 @@ public sealed class Coalescer(TimeSpan delay, TimeProvider time)
 {
     private int pending;
 
-    public async Task RunAsync(Func<Task> action)
+    /// <summary>Runs the action after the delay, unless cancelled meanwhile (the page was closed).</summary>
+    public async Task RunAsync(Func<Task> action, CancellationToken cancellationToken = default)
     {
         if (Interlocked.Exchange(ref pending, 1) == 1)
         {
             return;
         }
-        await Task.Delay(delay, time);
+        // Back on the caller's context (a page's renderer) after the wait, without an exception when cancelled.
+        await Task.Delay(delay, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.ContinueOnCapturedContext | ConfigureAwaitOptions.SuppressThrowing);
         Interlocked.Exchange(ref pending, 0);
-        await action();
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            await action();
+        }
     }
 }
