@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using MudBlazor.Services;
 using Regards.Portal.Admin;
 using Regards.Portal.Admin.Components;
+using Microsoft.EntityFrameworkCore;
 using Regards.Portal.Catalog;
+using Regards.Portal.Notifications;
 using Regards.Portal.Orders;
 using Regards.Portal.Tests.Infrastructure;
 
@@ -65,9 +67,50 @@ public sealed class AdminDashboardTests : IClassFixture<PortalAppFactory>
         ctx.Services.AddMudServices();
         ctx.Services.AddLocalization();
         ctx.Services.AddSingleton(factory.Services.GetRequiredService<AdminDashboardService>());
+        ctx.Services.AddSingleton(factory.Services.GetRequiredService<MailOutbox>());
         var panel = ctx.Render<OrdersDashboardPanel>();
         Assert.Equal("1", panel.Find("[data-testid=dashboard-staging]").TextContent);
         Assert.Equal("1", panel.Find("[data-testid=dashboard-waiting]").TextContent);
         Assert.Contains("Running (1)", panel.Markup);
+    }
+
+    [Fact]
+    public async Task Failing_and_given_up_mails_show_on_the_dashboard_and_given_up_ones_can_be_sent_again()
+    {
+        var now = DateTime.UtcNow;
+        long givenUpId;
+        await using (var db = factory.CreateDbContext())
+        {
+            OutboxMail Mail(string subject, int attempts, bool gaveUp) => new()
+            {
+                To = DemoUsers.User, Subject = subject, Message = $"Subject: {subject}\r\nTo: {DemoUsers.User}\r\n\r\nbody", CreatedAt = now,
+                NextAttemptAt = now.AddHours(1), Attempts = attempts, LastError = "Connection refused", GaveUp = gaveUp,
+            };
+            var givenUp = Mail("dash given up", 10, gaveUp: true);
+            db.OutboxMails.AddRange(Mail("dash failing", 2, gaveUp: false), givenUp);
+            await db.SaveChangesAsync();
+            givenUpId = givenUp.Id;
+        }
+
+        var dashboard = await factory.Services.GetRequiredService<AdminDashboardService>().GetAsync(days: 7);
+        Assert.Equal((1, 1), (dashboard.MailsFailing, dashboard.MailsGivenUp));
+
+        await using var ctx = new BunitContext();
+        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        ctx.Services.AddMudServices();
+        ctx.Services.AddLocalization();
+        ctx.Services.AddSingleton(factory.Services.GetRequiredService<AdminDashboardService>());
+        ctx.Services.AddSingleton(factory.Services.GetRequiredService<MailOutbox>());
+        var panel = ctx.Render<OrdersDashboardPanel>();
+        Assert.Equal("1", panel.Find("[data-testid=dashboard-mails-failing]").TextContent);
+        Assert.Equal("1", panel.Find("[data-testid=dashboard-mails-given-up]").TextContent);
+
+        // Sent again: a new series of attempts, due now (the sender may already have delivered it).
+        await panel.InvokeAsync(() => panel.Find("[data-testid=dashboard-mails-retry]").Click());
+        panel.WaitForAssertion(() => Assert.Empty(panel.FindAll("[data-testid=dashboard-mails-retry]")), TimeSpan.FromSeconds(10));
+        await using var check = factory.CreateDbContext();
+        var row = await check.OutboxMails.AsNoTracking().SingleOrDefaultAsync(m => m.Id == givenUpId);
+        Assert.True(row is null || (!row.GaveUp && row.Attempts < 10), "the given-up mail must be queued again");
+        Assert.Equal(1, await check.OutboxMails.CountAsync(m => m.Subject == "dash failing" && !m.GaveUp));
     }
 }

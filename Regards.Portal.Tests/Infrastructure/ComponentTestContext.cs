@@ -25,6 +25,7 @@ public static class ComponentTestContext
         typeof(Regards.Portal.Admin.UiModuleService),
         typeof(Regards.Portal.Admin.PortalSettingsService),
         typeof(Regards.Portal.Admin.AdminDashboardService),
+        typeof(Regards.Portal.Notifications.MailOutbox),
         typeof(Regards.Portal.Orders.OrderService),
         typeof(Regards.Portal.Orders.OrderChangeNotifier),
         typeof(Regards.Portal.Downloads.DownloadService),

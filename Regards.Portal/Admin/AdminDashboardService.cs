@@ -8,7 +8,10 @@ public sealed record StatusCount(OrderStatus Status, int Count);
 
 public sealed record DailyVolume(DateOnly Day, long OrderedBytes, long DownloadedBytes);
 
-public sealed record OrdersDashboard(IReadOnlyList<StatusCount> Statuses, IReadOnlyList<DailyVolume> Days, int SubOrdersStaging, int SubOrdersWaiting);
+/// <param name="MailsFailing">Queued e-mails whose last attempt failed and that will be tried again.</param>
+/// <param name="MailsGivenUp">E-mails given up after their last attempt (kept with their error).</param>
+public sealed record OrdersDashboard(
+    IReadOnlyList<StatusCount> Statuses, IReadOnlyList<DailyVolume> Days, int SubOrdersStaging, int SubOrdersWaiting, int MailsFailing, int MailsGivenUp);
 
 /// <summary>The figures above the admin Orders list, each one aggregate query (no order is loaded).</summary>
 public sealed class AdminDashboardService(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider time)
@@ -38,6 +41,9 @@ public sealed class AdminDashboardService(IDbContextFactory<PortalDbContext> dbF
 
         var staging = await db.SubOrders.CountAsync(s => s.JobState == SubOrderJobState.Staging, cancellationToken);
         var waiting = await db.SubOrders.CountAsync(s => s.WaitingForUser && !s.Ended, cancellationToken);
-        return new OrdersDashboard(statuses.OrderBy(s => s.Status).ToList(), volumes, staging, waiting);
+        // A mail server that refuses everything shows here, not only in the logs.
+        var failing = await db.OutboxMails.CountAsync(m => m.Attempts > 0 && !m.GaveUp, cancellationToken);
+        var givenUp = await db.OutboxMails.CountAsync(m => m.GaveUp, cancellationToken);
+        return new OrdersDashboard(statuses.OrderBy(s => s.Status).ToList(), volumes, staging, waiting, failing, givenUp);
     }
 }

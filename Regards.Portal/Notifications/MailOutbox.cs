@@ -67,6 +67,20 @@ public sealed class MailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Mai
 
     private void WakeSender(object? sender, SavedChangesEventArgs e) => signal.Wake();
 
+    /// <summary>Gives the given-up mails a new series of attempts (once the mail server is fixed); returns how many.</summary>
+    public async Task<int> RetryGivenUpAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        var count = await db.OutboxMails.Where(m => m.GaveUp)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.GaveUp, false).SetProperty(m => m.Attempts, 0).SetProperty(m => m.NextAttemptAt, now), cancellationToken);
+        if (count > 0)
+        {
+            signal.Wake();
+        }
+        return count;
+    }
+
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }
 
