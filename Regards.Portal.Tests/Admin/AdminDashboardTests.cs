@@ -21,6 +21,18 @@ public sealed class AdminDashboardTests : IClassFixture<PortalAppFactory>
         factory.Settings["Orders:EngineEnabled"] = "false";
     }
 
+    /// <summary>The dashboard panel over the app's own services.</summary>
+    private BunitContext PanelContext()
+    {
+        var ctx = new BunitContext();
+        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
+        ctx.Services.AddMudServices();
+        ctx.Services.AddLocalization();
+        ctx.Services.AddSingleton(factory.Services.GetRequiredService<AdminDashboardService>());
+        ctx.Services.AddSingleton(factory.Services.GetRequiredService<MailOutbox>());
+        return ctx;
+    }
+
     [Fact]
     public async Task Dashboard_counts_orders_per_status_and_sums_volumes_per_day()
     {
@@ -62,12 +74,7 @@ public sealed class AdminDashboardTests : IClassFixture<PortalAppFactory>
         Assert.Equal(1, dashboard.SubOrdersStaging);
         Assert.Equal(1, dashboard.SubOrdersWaiting);
 
-        await using var ctx = new BunitContext();
-        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        ctx.Services.AddMudServices();
-        ctx.Services.AddLocalization();
-        ctx.Services.AddSingleton(factory.Services.GetRequiredService<AdminDashboardService>());
-        ctx.Services.AddSingleton(factory.Services.GetRequiredService<MailOutbox>());
+        await using var ctx = PanelContext();
         var panel = ctx.Render<OrdersDashboardPanel>();
         Assert.Equal("1", panel.Find("[data-testid=dashboard-staging]").TextContent);
         Assert.Equal("1", panel.Find("[data-testid=dashboard-waiting]").TextContent);
@@ -95,12 +102,7 @@ public sealed class AdminDashboardTests : IClassFixture<PortalAppFactory>
         var dashboard = await factory.Services.GetRequiredService<AdminDashboardService>().GetAsync(days: 7);
         Assert.Equal((1, 1), (dashboard.MailsFailing, dashboard.MailsGivenUp));
 
-        await using var ctx = new BunitContext();
-        ctx.JSInterop.Mode = JSRuntimeMode.Loose;
-        ctx.Services.AddMudServices();
-        ctx.Services.AddLocalization();
-        ctx.Services.AddSingleton(factory.Services.GetRequiredService<AdminDashboardService>());
-        ctx.Services.AddSingleton(factory.Services.GetRequiredService<MailOutbox>());
+        await using var ctx = PanelContext();
         var panel = ctx.Render<OrdersDashboardPanel>();
         Assert.Equal("1", panel.Find("[data-testid=dashboard-mails-failing]").TextContent);
         Assert.Equal("1", panel.Find("[data-testid=dashboard-mails-given-up]").TextContent);

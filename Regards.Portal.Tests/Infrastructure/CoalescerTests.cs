@@ -7,16 +7,18 @@ public sealed class CoalescerTests
 {
     private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(100);
 
+    private int runs;
+
+    private Task Action()
+    {
+        Interlocked.Increment(ref runs);
+        return Task.CompletedTask;
+    }
+
     [Fact]
     public async Task A_burst_of_calls_runs_the_action_once_and_a_later_call_runs_it_again()
     {
         var coalescer = new Coalescer(Delay, TimeProvider.System);
-        var runs = 0;
-        Task Action()
-        {
-            Interlocked.Increment(ref runs);
-            return Task.CompletedTask;
-        }
 
         await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => coalescer.RunAsync(Action)));
         Assert.Equal(1, runs);
@@ -28,12 +30,6 @@ public sealed class CoalescerTests
     public async Task A_call_cancelled_during_its_wait_does_not_run_and_does_not_block_the_next_one()
     {
         var coalescer = new Coalescer(Delay, TimeProvider.System);
-        var runs = 0;
-        Task Action()
-        {
-            Interlocked.Increment(ref runs);
-            return Task.CompletedTask;
-        }
 
         using var closing = new CancellationTokenSource();
         var waiting = coalescer.RunAsync(Action, closing.Token);
