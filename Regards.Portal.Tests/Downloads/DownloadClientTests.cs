@@ -103,6 +103,15 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
         Assert.Equal("401", output.Trim());
     }
 
+    /// <summary>A DONE order of the user over a new dataset of <paramref name="files"/> generated files of that size.</summary>
+    private async Task<(HttpClient Client, long OrderId)> DoneOrderOfBigFilesAsync(int files, int size, string dataset, string label)
+    {
+        var generator = factory.Services.GetRequiredService<Regards.Portal.Catalog.CatalogGenerator>();
+        var datasetId = await generator.AddBenchmarkDatasetAsync(files, 1, size, metadataOnly: false, datasetId: $"URN:AIP:DATASET:{dataset}");
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        return (client, (await OrderUntilDoneAsync(client, new { datasetId }, label)).Id());
+    }
+
     /// <summary>
     /// On a real socket: the client reads 128 KB of a 32 MB file and drops the connection (more than the loopback
     /// socket buffers can hold is left, so the server cannot have sent it all). An in-memory test server may take the
@@ -111,10 +120,7 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
     [Fact]
     public async Task A_cut_download_is_recorded_as_download_error_and_a_later_complete_one_fixes_it()
     {
-        var generator = factory.Services.GetRequiredService<Regards.Portal.Catalog.CatalogGenerator>();
-        var datasetId = await generator.AddBenchmarkDatasetAsync(1, 1, 32 * 1024 * 1024, metadataOnly: false, datasetId: "URN:AIP:DATASET:big-file");
-        var client = await factory.CreateClientForAsync(DemoUsers.User);
-        var orderId = (await OrderUntilDoneAsync(client, new { datasetId }, "cut")).Id();
+        var (client, orderId) = await DoneOrderOfBigFilesAsync(1, 32 * 1024 * 1024, "big-file", "cut");
         async Task<OrderFile> FileAsync()
         {
             await using var db = factory.CreateDbContext();
@@ -148,11 +154,8 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
     [Fact]
     public async Task A_client_that_leaves_mid_zip_changes_nothing()
     {
-        var generator = factory.Services.GetRequiredService<Regards.Portal.Catalog.CatalogGenerator>();
         // Four files: one sub-order here (SubOrderMaxFiles is 4), so the order is DONE without downloads.
-        var datasetId = await generator.AddBenchmarkDatasetAsync(4, 1, 12 * 1024 * 1024, metadataOnly: false, datasetId: "URN:AIP:DATASET:big-zip");
-        var client = await factory.CreateClientForAsync(DemoUsers.User);
-        var orderId = (await OrderUntilDoneAsync(client, new { datasetId }, "zip-abort")).Id();
+        var (client, orderId) = await DoneOrderOfBigFilesAsync(4, 12 * 1024 * 1024, "big-zip", "zip-abort");
         using (var response = await client.GetAsync($"/api/user/orders/{orderId}/download", HttpCompletionOption.ResponseHeadersRead))
         {
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);

@@ -4,7 +4,7 @@ namespace Regards.Portal.Notifications;
 
 public static class NotificationsFeature
 {
-    /// <summary>Registers the real mailer; call before <c>AddOrders</c> (which only adds a logging one when none exists).</summary>
+    /// <summary>The order e-mails (<see cref="IOrderMailer"/>, which the orders feature needs) and their outbox.</summary>
     public static IServiceCollection AddNotifications(this IServiceCollection services, IConfiguration configuration, IHostEnvironment environment)
     {
         var dataPath = DatabaseSetup.ResolveDataPath(configuration, environment);

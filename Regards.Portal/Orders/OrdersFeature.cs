@@ -1,6 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Regards.Portal.Notifications;
-
 namespace Regards.Portal.Orders;
 
 public static class OrdersFeature
@@ -19,8 +16,6 @@ public static class OrdersFeature
         services.AddHostedService(sp => sp.GetRequiredService<OrderSweeper>());
         services.AddSingleton<OrderService>();
         services.AddSingleton<OrderCsvExporter>();
-        // The notifications feature registers the real mailer; until then the e-mails go to the log.
-        services.TryAddSingleton<IOrderMailer, LoggingOrderMailer>();
         return services;
     }
 
