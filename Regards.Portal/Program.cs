@@ -16,6 +16,7 @@ using Regards.Portal.Storage;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.UseRepositoryDevelopmentSettings();
+builder.Logging.KeepQueryTokensOutOfLogs();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -53,6 +54,9 @@ if (!app.Environment.IsDevelopment())
     app.UseHsts();
 }
 app.UseExceptionHandler();
+// Before routing: the REGARDS gateway's paths are rewritten to the portal's.
+app.UseRegardsGatewayPrefix();
+app.UseRouting();
 // API errors are ProblemDetails; only pages get the "not found" page.
 app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
     branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));

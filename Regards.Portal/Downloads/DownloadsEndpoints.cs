@@ -13,8 +13,8 @@ public static class DownloadsEndpoints
     public static IEndpointRouteBuilder MapDownloadsEndpoints(this IEndpointRouteBuilder endpoints)
     {
         var user = endpoints.MapGroup("/api/user/orders").WithTags("Downloads");
-        user.MapGet("/{id:long}/download", Zip).RequireAuthorization();
-        user.MapGet("/{id:long}/metalink/download", Metalink).RequireAuthorization();
+        user.MapGet("/{id:long}/download", Zip).RequireAuthorization().AcceptsQueryToken();
+        user.MapGet("/{id:long}/metalink/download", Metalink).RequireAuthorization().AcceptsQueryToken();
         user.MapGet("/metalink/download", PublicMetalink).AllowAnonymous();
 
         var files = endpoints.MapGroup("/api/orders").WithTags("Downloads");
@@ -22,7 +22,7 @@ public static class DownloadsEndpoints
             TypedResults.Ok(await downloads.ListDatasetFilesAsync(Caller.Require(p), orderId, datasetTaskId, PageRequest.From(page, size), ct))).RequireAuthorization();
         files.MapGet("/{orderId:long}/files/available", async (long orderId, int? page, int? size, ClaimsPrincipal p, DownloadService downloads, CancellationToken ct) =>
             TypedResults.Ok(await downloads.ListAvailableAsync(Caller.Require(p), orderId, PageRequest.From(page, size), ct))).RequireAuthorization();
-        files.MapMethods("/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], File).RequireAuthorization();
+        files.MapMethods("/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], File).RequireAuthorization().AcceptsQueryToken();
         files.MapMethods("/public/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], PublicFile).AllowAnonymous();
 
         endpoints.MapGet("/api/user/quota", async (ClaimsPrincipal p, DownloadQuotas quotas, CancellationToken ct) =>

@@ -29,11 +29,13 @@ public static class IdentitySetup
             {
                 options.ForwardDefaultSelector = context =>
                     context.Request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                    || (string.IsNullOrEmpty(context.Request.Headers.Authorization) && AcceptsQueryTokenAttribute.Applies(context))
                         ? IdentityConstants.BearerScheme
                         : IdentityConstants.ApplicationScheme;
             })
             .AddBearerToken(IdentityConstants.BearerScheme)
             .AddIdentityCookies();
+        services.AddQueryTokens();
 
         services.ConfigureApplicationCookie(options =>
         {
