@@ -24,16 +24,17 @@ public static class BasketEndpoints
         return endpoints;
     }
 
-    private static Results<Ok<BasketDto>, NoContent> OkOrNoContent(BasketDto? basket) =>
-        basket is null ? TypedResults.NoContent() : TypedResults.Ok(basket);
+    /// <summary>REGARDS answers the basket in its envelope with no links.</summary>
+    private static Results<Ok<EntityModel<BasketDto>>, NoContent> OkOrNoContent(BasketDto? basket) =>
+        basket is null ? TypedResults.NoContent() : TypedResults.Ok(Hateoas.Bare(basket));
 
-    private static async Task<Results<Ok<BasketDto>, NoContent>> Get(ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken) =>
+    private static async Task<Results<Ok<EntityModel<BasketDto>>, NoContent>> Get(ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken) =>
         OkOrNoContent(await baskets.GetAsync(Caller.Require(user), cancellationToken));
 
-    private static async Task<Results<Ok<BasketDto>, NoContent>> AddSelection(SelectionRequestBody body, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken) =>
-        OkOrNoContent(await baskets.AddSelectionAsync(Caller.Require(user), body.ToRequest(), cancellationToken));
+    private static async Task<Results<Ok<EntityModel<BasketDto>>, NoContent>> AddSelection(System.Text.Json.JsonElement body, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken) =>
+        OkOrNoContent(await baskets.AddSelectionAsync(Caller.Require(user), SelectionBody.Parse(body), cancellationToken));
 
-    private static async Task<Results<Ok<BasketDto>, NoContent>> Upload(IFormFile file, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EntityModel<BasketDto>>, NoContent>> Upload(IFormFile file, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
     {
         if (file.Length > MaxUploadBytes)
         {
@@ -43,7 +44,7 @@ public static class BasketEndpoints
         return OkOrNoContent(await baskets.AddProviderIdsAsync(Caller.Require(user), stream, cancellationToken));
     }
 
-    private static async Task<Results<Ok<BasketDto>, NoContent>> RemoveDatasetSelection(long dsSelId, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EntityModel<BasketDto>>, NoContent>> RemoveDatasetSelection(long dsSelId, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(user);
         if (await baskets.GetAsync(caller, cancellationToken) is null)
@@ -53,7 +54,7 @@ public static class BasketEndpoints
         return OkOrNoContent(await baskets.RemoveDatasetSelectionAsync(caller, dsSelId, cancellationToken));
     }
 
-    private static async Task<Results<Ok<BasketDto>, NoContent>> RemoveItemSelection(long dsSelId, string itemsSelectionDate, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EntityModel<BasketDto>>, NoContent>> RemoveItemSelection(long dsSelId, string itemsSelectionDate, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
     {
         if (!DateTime.TryParse(itemsSelectionDate, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal, out var date))
         {
@@ -62,17 +63,19 @@ public static class BasketEndpoints
         return OkOrNoContent(await baskets.RemoveItemSelectionAsync(Caller.Require(user), dsSelId, date, cancellationToken));
     }
 
-    private static async Task<Results<Ok<BasketDto>, NoContent>> UpdateFileFilters(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EntityModel<BasketDto>>, NoContent>> UpdateFileFilters(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
     {
         // The body is optional: empty means "remove the filters".
         var filter = await ReadOptionalJsonAsync<FileFilter>(request, cancellationToken);
         return OkOrNoContent(await baskets.UpdateFileFiltersAsync(Caller.Require(user), dsSelId, filter, cancellationToken));
     }
 
-    private static async Task<Results<Ok<BasketDto>, NoContent>> UpdateProcessing(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EntityModel<BasketDto>>, NoContent>> UpdateProcessing(long dsSelId, HttpRequest request, ClaimsPrincipal user, BasketService baskets, CancellationToken cancellationToken)
     {
         // The body is optional: empty means "remove the processing".
-        var choice = await ReadOptionalJsonAsync<ProcessingChoice>(request, cancellationToken);
+        // REGARDS' client removes a processing with "{}": no processBusinessId means "remove", as an empty body does.
+        var body = await ReadOptionalJsonAsync<ProcessingChoiceBody>(request, cancellationToken);
+        var choice = body?.ProcessBusinessId is { Length: > 0 } id ? new ProcessingChoice { ProcessBusinessId = id, Parameters = body.Parameters ?? new Dictionary<string, string>() } : null;
         return OkOrNoContent(await baskets.UpdateProcessingAsync(Caller.Require(user), dsSelId, choice, cancellationToken));
     }
 
@@ -131,3 +134,6 @@ public static class BasketEndpoints
         }
     }
 }
+
+/// <summary>The body of <c>updateProcessing</c> as clients send it (REGARDS' <c>ProcessDatasetDescriptionDto</c>).</summary>
+internal sealed record ProcessingChoiceBody(string? ProcessBusinessId, Dictionary<string, string>? Parameters);

@@ -22,6 +22,9 @@ public class BasketDatasetSelection
     public int FilesCount { get; set; }
     public long FilesSize { get; set; }
 
+    /// <summary>REGARDS' quota: the raw-data files stored by the portal (external references are not counted).</summary>
+    public long Quota { get; set; }
+
     /// <summary>Optional file filter; never together with <see cref="Processing"/>.</summary>
     public FileFilter? FileFilter { get; set; }
 
@@ -42,6 +45,7 @@ public class BasketItemSelection
     public int ObjectsCount { get; set; }
     public int FilesCount { get; set; }
     public long FilesSize { get; set; }
+    public long Quota { get; set; }
 }
 
 public sealed record FileFilter

@@ -73,55 +73,93 @@ public sealed class BasketService(
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var perDataset = await db.DataObjects.Matching(request, orderable).Orderable()
-                .GroupBy(o => o.DatasetId)
-                .Select(g => new { DatasetId = g.Key, Objects = g.Count(), Label = g.Max(o => o.Dataset!.Label) })
-                .ToListAsync(cancellationToken);
-            if (perDataset.Count == 0)
+            var basket = await LoadCurrentAsync(db, caller.Email, cancellationToken) ?? new Basket { Owner = caller.Email };
+            var added = await AddToBasketAsync(db, basket, request, orderable, cancellationToken);
+            if (added == 0)
             {
                 return null;
             }
-
-            var basket = await LoadCurrentAsync(db, caller.Email, cancellationToken);
-            var current = basket?.DatasetSelections.Sum(d => d.ObjectsCount) ?? 0;
-            if (current + perDataset.Sum(d => d.Objects) > options.Value.MaxObjects)
+            if (basket.Id == 0)
             {
-                throw PortalException.Conflict("CART_LIMIT", $"A cart holds at most {options.Value.MaxObjects:N0} objects.");
-            }
-            if (basket is null)
-            {
-                basket = new Basket { Owner = caller.Email };
                 db.Baskets.Add(basket);
             }
-
-            var now = time.GetUtcNow().UtcDateTime;
-            foreach (var ds in perDataset)
-            {
-                var selection = basket.DatasetSelections.FirstOrDefault(s => s.DatasetId == ds.DatasetId);
-                if (selection is null)
-                {
-                    selection = new BasketDatasetSelection { DatasetId = ds.DatasetId, DatasetLabel = ds.Label ?? ds.DatasetId };
-                    basket.DatasetSelections.Add(selection);
-                }
-                var itemRequest = request with { DatasetId = ds.DatasetId };
-                var files = await FileStatsAsync(db, [itemRequest], ds.DatasetId, selection.FileFilter, cancellationToken);
-                // Dates identify item selections: strictly increasing within a dataset selection.
-                var last = selection.ItemSelections.Count == 0 ? DateTime.MinValue : selection.ItemSelections.Max(i => i.Date);
-                var date = now > last ? now : last.AddMilliseconds(1);
-                selection.ItemSelections.Add(new BasketItemSelection
-                {
-                    Date = date, Request = itemRequest, ObjectsCount = ds.Objects, FilesCount = files.Count, FilesSize = files.Size,
-                });
-                await RecomputeAsync(db, selection, cancellationToken);
-            }
             await db.SaveChangesAsync(cancellationToken);
-            logger.LogInformation("Cart of {Owner}: added {Objects} objects", caller.Email, perDataset.Sum(d => d.Objects));
+            logger.LogInformation("Cart of {Owner}: added {Objects} objects", caller.Email, added);
             return Publish(caller.Email, ToDto(basket));
         }
         finally
         {
             gate.Release();
         }
+    }
+
+    /// <summary>
+    /// A cart that is never the user's current one (REGARDS' automatic order): the requests' selections with one file
+    /// filter on every dataset. Returns its id, or null when nothing orderable matched (nothing written).
+    /// </summary>
+    public async Task<long?> CreateDetachedAsync(Caller caller, IReadOnlyList<SelectionRequest> requests, FileFilter? filter, CancellationToken cancellationToken = default)
+    {
+        var orderable = await access.GetOrderableDatasetIdsAsync(caller, cancellationToken);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var basket = new Basket { Owner = caller.Email, OrderId = -1 }; // never a current cart, even for a moment
+        foreach (var request in requests)
+        {
+            await AddToBasketAsync(db, basket, request, orderable, cancellationToken);
+        }
+        if (filter is not null)
+        {
+            foreach (var selection in basket.DatasetSelections)
+            {
+                selection.FileFilter = filter;
+                await RecomputeAsync(db, selection, cancellationToken);
+            }
+        }
+        if (basket.DatasetSelections.Sum(s => s.FilesCount) == 0)
+        {
+            return null;
+        }
+        db.Baskets.Add(basket);
+        await db.SaveChangesAsync(cancellationToken);
+        return basket.Id;
+    }
+
+    /// <summary>Adds one request's objects to <paramref name="basket"/>, a dated selection per dataset; returns the objects added.</summary>
+    private async Task<int> AddToBasketAsync(PortalDbContext db, Basket basket, SelectionRequest request, IReadOnlyCollection<string> orderable, CancellationToken cancellationToken)
+    {
+        var perDataset = await db.DataObjects.Matching(request, orderable).Orderable()
+            .GroupBy(o => o.DatasetId)
+            .Select(g => new { DatasetId = g.Key, Objects = g.Count(), Label = g.Max(o => o.Dataset!.Label) })
+            .ToListAsync(cancellationToken);
+        if (perDataset.Count == 0)
+        {
+            return 0;
+        }
+        var current = basket.DatasetSelections.Sum(d => d.ObjectsCount);
+        if (current + perDataset.Sum(d => d.Objects) > options.Value.MaxObjects)
+        {
+            throw PortalException.Conflict("CART_LIMIT", $"A cart holds at most {options.Value.MaxObjects:N0} objects.");
+        }
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var ds in perDataset)
+        {
+            var selection = basket.DatasetSelections.FirstOrDefault(s => s.DatasetId == ds.DatasetId);
+            if (selection is null)
+            {
+                selection = new BasketDatasetSelection { DatasetId = ds.DatasetId, DatasetLabel = ds.Label ?? ds.DatasetId };
+                basket.DatasetSelections.Add(selection);
+            }
+            var itemRequest = request with { DatasetId = ds.DatasetId };
+            var files = await FileStatsAsync(db, [itemRequest], ds.DatasetId, selection.FileFilter, cancellationToken);
+            // Dates identify item selections: strictly increasing within a dataset selection.
+            var last = selection.ItemSelections.Count == 0 ? DateTime.MinValue : selection.ItemSelections.Max(i => i.Date);
+            var date = now > last ? now : last.AddMilliseconds(1);
+            selection.ItemSelections.Add(new BasketItemSelection
+            {
+                Date = date, Request = itemRequest, ObjectsCount = ds.Objects, FilesCount = files.Count, FilesSize = files.Size, Quota = files.Quota,
+            });
+            await RecomputeAsync(db, selection, cancellationToken);
+        }
+        return perDataset.Sum(d => d.Objects);
     }
 
     /// <summary>Adds the objects whose provider ids are listed (one per line). Null when none is orderable.</summary>
@@ -301,29 +339,29 @@ public sealed class BasketService(
         var files = await FileStatsAsync(db, requests, selection.DatasetId, selection.FileFilter, cancellationToken);
         selection.FilesCount = files.Count;
         selection.FilesSize = files.Size;
+        selection.Quota = files.Quota;
     }
 
-    private static async Task<(int Count, long Size)> FileStatsAsync(PortalDbContext db, IReadOnlyList<SelectionRequest> requests, string datasetId, FileFilter? filter, CancellationToken cancellationToken)
+    private static async Task<(int Count, long Size, long Quota)> FileStatsAsync(PortalDbContext db, IReadOnlyList<SelectionRequest> requests, string datasetId, FileFilter? filter, CancellationToken cancellationToken)
     {
         var types = filter is { FileTypes.Count: > 0 } ? filter.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();
         var objectIds = db.DataObjects.MatchingAny(requests, [datasetId]).Select(o => o.Id);
         var stats = await db.DataFiles.Where(f => objectIds.Contains(f.DataObjectId) && types.Contains(f.DataType))
             .GroupBy(_ => 1)
-            .Select(g => new { Count = g.Count(), Size = g.Sum(f => f.Size ?? 0) })
+            .Select(g => new
+            {
+                Count = g.Count(),
+                Size = g.Sum(f => f.Size ?? 0),
+                Quota = g.Count(f => f.DataType == DataType.RawData && f.Tier != StorageTier.External),
+            })
             .FirstOrDefaultAsync(cancellationToken);
-        return stats is null ? (0, 0) : (stats.Count, stats.Size);
+        return stats is null ? (0, 0, 0) : (stats.Count, stats.Size, stats.Quota);
     }
 
-    public static BasketDto ToDto(Basket basket) => new(basket.Id, basket.Owner, basket.DatasetSelections.OrderBy(s => s.DatasetLabel).Select(s => new BasketDatasetSelectionDto(
-        s.Id, s.DatasetId, s.DatasetLabel, s.ObjectsCount, s.FilesCount, s.FilesSize,
-        Describe(s.FileFilter), s.Processing is null ? null : $"{s.Processing.ProcessBusinessId}({string.Join(", ", s.Processing.Parameters.Select(p => $"{p.Key}={p.Value}"))})",
-        s.FileFilter, s.Processing,
-        s.ItemSelections.OrderBy(i => i.Date).Select(i => new BasketItemSelectionDto(i.Date, i.ObjectsCount, i.FilesCount, i.FilesSize, i.Request)).ToList())).ToList());
-
-    private static string? Describe(FileFilter? filter) => filter is null ? null
-        : string.Join("; ", new[]
-        {
-            filter.FileTypes.Count > 0 ? "types: " + string.Join(", ", filter.FileTypes.Select(t => t.ApiName())) : null,
-            filter.FileNamePattern is { Length: > 0 } p ? "name: " + p : null,
-        }.Where(x => x is not null));
+    public static BasketDto ToDto(Basket basket) => new(basket.Id, basket.Owner, basket.DatasetSelections
+        .OrderBy(s => s.DatasetLabel, StringComparer.OrdinalIgnoreCase)
+        .Select(s => new BasketDatasetSelectionDto(
+            s.Id, s.DatasetId, s.DatasetLabel, s.ObjectsCount, s.FilesCount, s.FilesSize, s.Quota,
+            s.ItemSelections.OrderBy(i => i.Date).Select(i => new BasketItemSelectionDto(i.Date, i.Request, i.ObjectsCount, i.FilesCount, i.FilesSize, i.Quota)).ToList(),
+            s.Processing, s.FileFilter)).ToList());
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Regards.Portal.Catalog;
@@ -19,10 +20,23 @@ public sealed record DownloadFile(
     public StorageFileRef Ref => new(Tier, Location, Size, Checksum);
 }
 
-/// <summary>An order file in the listings of api.md.</summary>
+/// <summary>
+/// An order file in the listings: REGARDS' <c>OrderDataFile</c> (dataset files) and <c>OrderDataFileDTO</c> (available
+/// files) in one shape, REGARDS' fields in REGARDS' order; <c>datasetTaskId</c>, <c>subOrder</c> (the files task's rank)
+/// and <c>downloadUrl</c> on both are the portal's additions. The checksum is a SHA-256 (<c>digestAlgorithm</c>).
+/// </summary>
 public sealed record OrderFileDto(
-    long Id, string Filename, long Size, string MimeType, DataType DataType, string? Checksum, OrderFileState State,
-    string? DownloadError, int SubOrder, string DownloadUrl, string ProviderId, long DatasetTaskId);
+    long Id, OrderFileState State, long OrderId, long FilesTaskId, string IpId, string? DownloadError,
+    string ProductId, int Version, DataType DataType, bool Reference, string Uri, string MimeType, bool Online,
+    string? Checksum, string DigestAlgorithm, [property: JsonPropertyName("filesize")] long Size, string Filename,
+    long DatasetTaskId, int SubOrder, string DownloadUrl)
+{
+    /// <summary>The authenticated download path of one file (<c>/orders/files/{id}</c>).</summary>
+    public static string FilePath(long id) => "/api/orders/files/" + id.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>With absolute URLs, as REGARDS writes them.</summary>
+    public OrderFileDto Absolute(Hateoas hateoas) => this with { Uri = hateoas.Href(Uri), DownloadUrl = hateoas.Href(DownloadUrl) };
+}
 
 /// <summary>The order a zip or metalink is made of (access and state already checked).</summary>
 public sealed record DownloadableOrder(long Id, string Owner, string Label, DateTime? ExpirationDate);
@@ -90,13 +104,28 @@ public sealed class DownloadService(
         return await ListAsync(db, db.OrderFiles.Where(f => f.OrderId == orderId && f.State == OrderFileState.Available), page, cancellationToken);
     }
 
+    /// <summary>The AVAILABLE files of one files task (sub-order) of the order: 404 when the task is not that order's.</summary>
+    public async Task<PagedResult<OrderFileDto>> ListAvailableOfFilesTaskAsync(Caller caller, long orderId, long filesTaskId, PageRequest page, CancellationToken cancellationToken)
+    {
+        page.Validate();
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await RequireOrderAsync(db, caller, orderId, cancellationToken);
+        if (!await db.SubOrders.AnyAsync(s => s.Id == filesTaskId && s.OrderId == orderId, cancellationToken))
+        {
+            throw PortalException.NotFound("Files task");
+        }
+        return await ListAsync(db, db.OrderFiles.Where(f => f.OrderId == orderId && f.SubOrderId == filesTaskId && f.State == OrderFileState.Available), page, cancellationToken);
+    }
+
     private static async Task<PagedResult<OrderFileDto>> ListAsync(PortalDbContext db, IQueryable<OrderFile> files, PageRequest page, CancellationToken cancellationToken)
     {
         var total = await files.LongCountAsync(cancellationToken);
         var content = await files.AsNoTracking().OrderBy(f => f.Id).Skip(page.Skip).Take(page.Size)
             .Join(db.SubOrders, f => f.SubOrderId, s => s.Id, (f, s) => new OrderFileDto(
-                f.Id, f.Name, f.Size, f.MimeType, f.DataType, f.Checksum, f.State, f.DownloadError, s.Sequence,
-                "/api/orders/files/" + f.Id, f.ProviderId, f.DatasetTaskId))
+                f.Id, f.State, f.OrderId, f.SubOrderId, f.DataObjectId, f.DownloadError,
+                f.ProviderId, 1, f.DataType, f.Tier == StorageTier.External, "/api/orders/files/" + f.Id, f.MimeType, f.Tier == StorageTier.Online,
+                f.Checksum, "SHA-256", f.Size, f.Name,
+                f.DatasetTaskId, s.Sequence, "/api/orders/files/" + f.Id))
             .ToListAsync(cancellationToken);
         return PagedResult<OrderFileDto>.Of(content, page, total);
     }

@@ -18,10 +18,13 @@ public static class DownloadsEndpoints
         user.MapGet("/metalink/download", PublicMetalink).AllowAnonymous();
 
         var files = endpoints.MapGroup("/api/orders").WithTags("Downloads");
-        files.MapGet("/{orderId:long}/dataset/{datasetTaskId:long}/files", async (long orderId, long datasetTaskId, int? page, int? size, ClaimsPrincipal p, DownloadService downloads, CancellationToken ct) =>
-            TypedResults.Ok(await downloads.ListDatasetFilesAsync(Caller.Require(p), orderId, datasetTaskId, PageRequest.From(page, size), ct))).RequireAuthorization();
-        files.MapGet("/{orderId:long}/files/available", async (long orderId, int? page, int? size, ClaimsPrincipal p, DownloadService downloads, CancellationToken ct) =>
-            TypedResults.Ok(await downloads.ListAvailableAsync(Caller.Require(p), orderId, PageRequest.From(page, size), ct))).RequireAuthorization();
+        // REGARDS: each dataset file with its "self" link to the file; available files with no link.
+        files.MapGet("/{orderId:long}/dataset/{datasetTaskId:long}/files", async (long orderId, long datasetTaskId, int? page, int? size, ClaimsPrincipal p, HttpContext c, DownloadService downloads, CancellationToken ct) =>
+            FilesPage(c, await downloads.ListDatasetFilesAsync(Caller.Require(p), orderId, datasetTaskId, PageRequest.From(page, size), ct), withSelf: true)).RequireAuthorization();
+        files.MapGet("/{orderId:long}/files/available", async (long orderId, int? page, int? size, ClaimsPrincipal p, HttpContext c, DownloadService downloads, CancellationToken ct) =>
+            FilesPage(c, await downloads.ListAvailableAsync(Caller.Require(p), orderId, PageRequest.From(page, size), ct), withSelf: false)).RequireAuthorization();
+        files.MapGet("/{orderId:long}/filesTask/{filesTaskId:long}/files/available", async (long orderId, long filesTaskId, int? page, int? size, ClaimsPrincipal p, HttpContext c, DownloadService downloads, CancellationToken ct) =>
+            FilesPage(c, await downloads.ListAvailableOfFilesTaskAsync(Caller.Require(p), orderId, filesTaskId, PageRequest.From(page, size), ct), withSelf: false)).RequireAuthorization();
         files.MapMethods("/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], File).RequireAuthorization().AcceptsQueryToken();
         files.MapMethods("/public/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], PublicFile).AllowAnonymous();
 
@@ -33,6 +36,13 @@ public static class DownloadsEndpoints
             return TypedResults.Ok(await quotas.GetLimitsAsync(email, ct));
         }).RequireAuthorization(PortalRoles.AdminPolicy).WithTags("Orders (admin)");
         return endpoints;
+    }
+
+    private static Ok<PagedModel<OrderFileDto>> FilesPage(HttpContext context, PagedResult<OrderFileDto> page, bool withSelf)
+    {
+        var hateoas = new Hateoas(context);
+        return TypedResults.Ok(hateoas.Page(page, f => new EntityModel<OrderFileDto>(f.Absolute(hateoas),
+            withSelf ? [hateoas.Link("self", OrderFileDto.FilePath(f.Id))] : [])));
     }
 
     private static async Task<IResult> Zip(long id, HttpContext context, ClaimsPrincipal principal, DownloadService downloads)

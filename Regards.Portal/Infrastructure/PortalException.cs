@@ -9,6 +9,12 @@ public class PortalException(int status, string code, string message) : Exceptio
     public int Status { get; } = status;
     public string Code { get; } = code;
 
+    /// <summary>
+    /// REGARDS' message key for this refusal where REGARDS has its own (e.g. <c>LABEL_NOT_UNIQUE_FOR_OWNER</c>), sent in
+    /// the <c>messages</c> member that REGARDS clients read; <see cref="Code"/> otherwise.
+    /// </summary>
+    public string? RegardsMessage { get; init; }
+
     /// <summary>Sent as <c>Retry-After</c> (429, 503) when set.</summary>
     public int? RetryAfterSeconds { get; init; }
 
@@ -16,5 +22,6 @@ public class PortalException(int status, string code, string message) : Exceptio
     public static PortalException BadRequest(string code, string message) => new(StatusCodes.Status400BadRequest, code, message);
     public static PortalException Forbidden(string message) => new(StatusCodes.Status403Forbidden, "FORBIDDEN", message);
     public static PortalException Conflict(string code, string message) => new(StatusCodes.Status409Conflict, code, message);
-    public static PortalException Unprocessable(string code, string message) => new(StatusCodes.Status422UnprocessableEntity, code, message);
+    public static PortalException Unprocessable(string code, string message, string? regardsMessage = null) =>
+        new(StatusCodes.Status422UnprocessableEntity, code, message) { RegardsMessage = regardsMessage };
 }

@@ -21,6 +21,7 @@ internal sealed class PortalExceptionHandler(IProblemDetailsService problems, IL
             DbUpdateConcurrencyException => (StatusCodes.Status409Conflict, "CONCURRENT_UPDATE", "The resource was changed by someone else; try again."),
             _ => (StatusCodes.Status500InternalServerError, "INTERNAL_ERROR", "An unexpected error occurred."),
         };
+        var regardsMessage = (exception as PortalException)?.RegardsMessage;
         if (status >= 500)
         {
             logger.LogError(exception, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
@@ -35,14 +36,18 @@ internal sealed class PortalExceptionHandler(IProblemDetailsService problems, IL
         {
             HttpContext = context,
             Exception = exception,
-            ProblemDetails = ApiProblems.Create(status, code, detail),
+            ProblemDetails = ApiProblems.Create(status, code, detail, regardsMessage),
         });
     }
 }
 
 public static class ApiProblems
 {
-    public static ProblemDetails Create(int status, string code, string detail)
+    /// <summary>
+    /// A ProblemDetails with the portal's <c>code</c> and REGARDS' <c>messages</c> (its <c>ServerErrorResponse</c>,
+    /// whose first entry REGARDS clients match against REGARDS' own keys), so that both kinds of client read it.
+    /// </summary>
+    public static ProblemDetails Create(int status, string code, string detail, string? regardsMessage = null)
     {
         var problem = new ProblemDetails
         {
@@ -51,6 +56,7 @@ public static class ApiProblems
             Detail = detail,
         };
         problem.Extensions["code"] = code;
+        problem.Extensions["messages"] = new[] { regardsMessage ?? code };
         return problem;
     }
 

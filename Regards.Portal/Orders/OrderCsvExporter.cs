@@ -7,12 +7,14 @@ namespace Regards.Portal.Orders;
 
 /// <summary>
 /// The admin CSV summary (api.md): CsvHelper straight to the response stream, rows read one by one from the
-/// database, so memory stays flat for 100 000 orders; spreadsheet formula cells are neutralised.
+/// database, so memory stays flat for 100 000 orders; spreadsheet formula cells are neutralised. REGARDS' ten
+/// columns come first, in REGARDS' order and with its line ends (scripts read them by position); the portal's own
+/// columns follow.
 /// </summary>
 public sealed class OrderCsvExporter(IDbContextFactory<PortalDbContext> dbFactory)
 {
     public static readonly string[] Header =
-        ["ORDER_ID", "LABEL", "CREATION_DATE", "EXPIRATION_DATE", "OWNER", "STATUS", "STATUS_DATE", "PERCENT_COMPLETE", "FILES_IN_ERROR", "FILES_SIZE", "FILES_COUNT", "OBJECTS_COUNT"];
+        ["ORDER_ID", "CREATION_DATE", "EXPIRATION_DATE", "OWNER", "STATUS", "STATUS_DATE", "PERCENT_COMPLETE", "FILES_IN_ERROR", "FILES_SIZE", "FILES_COUNT", "LABEL", "OBJECTS_COUNT"];
 
     public async Task WriteAsync(OrderSearchFilter filter, Stream output, CancellationToken cancellationToken)
     {
@@ -20,14 +22,13 @@ public sealed class OrderCsvExporter(IDbContextFactory<PortalDbContext> dbFactor
         var rows = OrderQueries.Filter(db.Orders.AsNoTracking(), filter).OrderBy(o => o.Id)
             .Select(o => new { o.Id, o.Label, o.CreationDate, o.ExpirationDate, o.Owner, o.Status, o.StatusDate, o.PercentCompleted, o.FilesInErrorCount, o.TotalSize, o.FilesCount, o.ObjectsCount })
             .AsAsyncEnumerable();
-        var options = new CsvWriterOptions { Separator = ';', Injection = CsvInjection.Escape, NewLine = "\r\n" };
+        var options = new CsvWriterOptions { Separator = ';', Injection = CsvInjection.Escape, NewLine = "\n" };
         await using var csv = CsvWriter.Create(output, options, leaveOpen: true);
         csv.WriteHeader(Header);
         var count = 0;
         await foreach (var o in rows.WithCancellation(cancellationToken))
         {
             csv.WriteField(o.Id.ToString(CultureInfo.InvariantCulture));
-            csv.WriteField(o.Label);
             csv.WriteField(Iso(o.CreationDate));
             csv.WriteField(o.ExpirationDate is { } expiration ? Iso(expiration) : "");
             csv.WriteField(o.Owner);
@@ -37,6 +38,7 @@ public sealed class OrderCsvExporter(IDbContextFactory<PortalDbContext> dbFactor
             csv.WriteField(o.FilesInErrorCount.ToString(CultureInfo.InvariantCulture));
             csv.WriteField(o.TotalSize.ToString(CultureInfo.InvariantCulture));
             csv.WriteField(o.FilesCount.ToString(CultureInfo.InvariantCulture));
+            csv.WriteField(o.Label);
             csv.WriteField(o.ObjectsCount.ToString(CultureInfo.InvariantCulture));
             await csv.EndRecordAsync(cancellationToken);
             if (++count % 1000 == 0)

@@ -1,18 +1,34 @@
 using System.Text.Json.Serialization;
 using Regards.Portal.Basket;
+using Regards.Portal.Infrastructure;
 
 namespace Regards.Portal.Orders;
 
 public sealed record LinkDto(string Rel, string Href);
 
-public sealed record DatasetTaskDto(long Id, string DatasetId, string DatasetLabel, int ObjectsCount, int FilesCount, long FilesSize,
-    string? FileSelectionDescription, string? ProcessDatasetDescription);
+/// <summary>REGARDS' <c>DatasetTaskDto</c>; <c>datasetIpid</c> (the dataset URN) is ours, named as REGARDS names it in the basket.</summary>
+public sealed record DatasetTaskDto(long Id, [property: JsonPropertyName("datasetIpid")] string DatasetId, string DatasetLabel, int ObjectsCount, int FilesCount, long FilesSize,
+    [property: JsonPropertyName("processDatasetDescription")] ProcessingChoice? Processing,
+    [property: JsonPropertyName("fileSelectionDescription")] FileFilter? FileFilter)
+{
+    [JsonIgnore] public string? FileFilterText => FileFilter.Describe();
+    [JsonIgnore] public string? ProcessingText => Processing.Describe();
+}
 
 public sealed record OrderDto(
     long Id, string Owner, string Label, DateTime CreationDate, OrderStatus Status, DateTime StatusDate, DateTime? ExpirationDate,
     int PercentCompleted, int FilesInErrorCount, int AvailableFilesCount, bool WaitingForUser, long TotalSize, int ObjectsCount,
-    int FilesCount, string? Message, IReadOnlyList<DatasetTaskDto> DatasetTasks, IReadOnlyList<LinkDto> Links)
+    int FilesCount, string? Message, IReadOnlyList<DatasetTaskDto> DatasetTasks, [property: JsonIgnore] IReadOnlyList<LinkDto> Links)
 {
+    /// <summary>REGARDS' rels first, in REGARDS' order (<c>OrderController.toResource</c>), then the portal's own.</summary>
+    private static readonly string[] RelOrder = ["self", "list", "download", "pause", "resume", "delete", "remove", "restart", "retry", "metalink", "expiration"];
+
+    /// <summary>The REGARDS envelope: this order with its allowed actions as absolute links (plus <c>list</c>, as REGARDS).</summary>
+    public EntityModel<OrderDto> ToModel(Hateoas hateoas) => new(this,
+        Links.Append(new LinkDto("list", "/api/user/orders"))
+            .OrderBy(l => Array.IndexOf(RelOrder, l.Rel) is var i and >= 0 ? i : RelOrder.Length)
+            .Select(l => hateoas.Link(l.Rel, l.Href)).ToList());
+
     /// <summary>Whether the links allow this action now (pages enable their buttons from these).</summary>
     public bool Allows(string rel) => Links.Any(l => l.Rel == rel);
 
@@ -39,6 +55,9 @@ public sealed record OrderSearchFilter
     public string? Owner { get; init; }
     public StatusFilter? Statuses { get; init; }
     public DateRange? CreationDate { get; init; }
+
+    /// <summary>REGARDS' admin client sends it as a string: "true", or "" for false.</summary>
+    [JsonConverter(typeof(LenientBooleanConverter))]
     public bool? WaitingForUser { get; init; }
 
     /// <summary>The admin page's form: dates are whole days (after = from its start, before = to its end).</summary>
@@ -87,15 +106,8 @@ public sealed record ExpirationRequest(DateTime ExpirationDate);
 
 public static class OrderMapping
 {
-    public static DatasetTaskDto ToDto(this DatasetTask task) => new(task.Id, task.DatasetId, task.DatasetLabel, task.ObjectsCount, task.FilesCount, task.FilesSize,
-        Describe(task.FileFilter), task.Processing is null ? null : $"{task.Processing.ProcessBusinessId}({string.Join(", ", task.Processing.Parameters.Select(p => $"{p.Key}={p.Value}"))})");
-
-    private static string? Describe(FileFilter? filter) => filter is null ? null
-        : string.Join("; ", new[]
-        {
-            filter.FileTypes.Count > 0 ? "types: " + string.Join(", ", filter.FileTypes.Select(Catalog.DataTypeNames.ApiName)) : null,
-            filter.FileNamePattern is { Length: > 0 } p ? "name: " + p : null,
-        }.Where(x => x is not null));
+    public static DatasetTaskDto ToDto(this DatasetTask task) =>
+        new(task.Id, task.DatasetId, task.DatasetLabel, task.ObjectsCount, task.FilesCount, task.FilesSize, task.Processing, task.FileFilter);
 
     public static OrderDto ToDto(this Order order, bool callerIsAdmin)
     {
@@ -120,5 +132,28 @@ public static class OrderMapping
         return new OrderDto(order.Id, order.Owner, order.Label, order.CreationDate, order.Status, order.StatusDate, order.ExpirationDate,
             order.PercentCompleted, order.FilesInErrorCount, order.AvailableFilesCount, order.WaitingForUser, order.TotalSize, order.ObjectsCount,
             order.FilesCount, order.Message, order.DatasetTasks.OrderBy(t => t.Id).Select(t => t.ToDto()).ToList(), links);
+    }
+}
+
+/// <summary>A boolean written as JSON true/false or as the strings "true", "false" and "" (false), as Gson reads them.</summary>
+public sealed class LenientBooleanConverter : JsonConverter<bool?>
+{
+    public override bool? Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) => reader.TokenType switch
+    {
+        System.Text.Json.JsonTokenType.True => true,
+        System.Text.Json.JsonTokenType.False => false,
+        System.Text.Json.JsonTokenType.Null => null,
+        System.Text.Json.JsonTokenType.String => reader.GetString()?.Trim().ToLowerInvariant() switch
+        {
+            "true" => true,
+            "false" or "" => false,
+            _ => throw new System.Text.Json.JsonException("waitingForUser must be true or false."),
+        },
+        _ => throw new System.Text.Json.JsonException("waitingForUser must be true or false."),
+    };
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, bool? value, System.Text.Json.JsonSerializerOptions options)
+    {
+        if (value is { } b) writer.WriteBooleanValue(b); else writer.WriteNullValue();
     }
 }

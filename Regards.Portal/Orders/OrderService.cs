@@ -52,7 +52,7 @@ public sealed class OrderService(
         var name = ValidateLabel(label, now);
         if (await db.Orders.AnyAsync(o => o.Owner == caller.Email && o.Label == name, cancellationToken))
         {
-            throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".");
+            throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".", "LABEL_NOT_UNIQUE_FOR_OWNER");
         }
         var order = new Order
         {
@@ -68,7 +68,7 @@ public sealed class OrderService(
         catch (DbUpdateException)
         {
             // The unique (owner, label) index caught a concurrent twin.
-            throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".");
+            throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".", "LABEL_NOT_UNIQUE_FOR_OWNER");
         }
         // The cart leaves the user (kept with the order for restart): the next add starts a new cart.
         await db.Baskets.Where(b => b.Id == basketId).ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, order.Id), cancellationToken);
@@ -84,7 +84,7 @@ public sealed class OrderService(
         var name = string.IsNullOrWhiteSpace(label) ? $"Order of {now:yyyy/MM/dd} at {now:HH:mm:ss}" : label.Trim();
         if (name.Length > options.Value.LabelMaxLength)
         {
-            throw PortalException.Unprocessable("LABEL_TOO_LONG", $"The label is at most {options.Value.LabelMaxLength} characters.");
+            throw PortalException.Unprocessable("LABEL_TOO_LONG", $"The label is at most {options.Value.LabelMaxLength} characters.", "TOO_MANY_CHARACTERS_IN_LABEL");
         }
         return name;
     }
@@ -294,20 +294,27 @@ public sealed class OrderService(
             Owner = source.Owner, OrderId = -1, // never a current cart, even for a moment
             DatasetSelections = basket.DatasetSelections.Select(s => new Basket.BasketDatasetSelection
             {
-                DatasetId = s.DatasetId, DatasetLabel = s.DatasetLabel, ObjectsCount = s.ObjectsCount, FilesCount = s.FilesCount, FilesSize = s.FilesSize,
+                DatasetId = s.DatasetId, DatasetLabel = s.DatasetLabel, ObjectsCount = s.ObjectsCount, FilesCount = s.FilesCount, FilesSize = s.FilesSize, Quota = s.Quota,
                 FileFilter = s.FileFilter, Processing = s.Processing,
-                ItemSelections = s.ItemSelections.Select(i => new Basket.BasketItemSelection { Date = i.Date, Request = i.Request, ObjectsCount = i.ObjectsCount, FilesCount = i.FilesCount, FilesSize = i.FilesSize }).ToList(),
+                ItemSelections = s.ItemSelections.Select(i => new Basket.BasketItemSelection { Date = i.Date, Request = i.Request, ObjectsCount = i.ObjectsCount, FilesCount = i.FilesCount, FilesSize = i.FilesSize, Quota = i.Quota }).ToList(),
             }).ToList(),
         };
         db.Baskets.Add(copy);
         await db.SaveChangesAsync(cancellationToken);
+        return await CreateFromDetachedAsync(new Caller(source.Owner, caller.IsAdmin), copy.Id, label, source.IsApplicationOrder, cancellationToken);
+    }
+
+    /// <summary>An order of a cart that was never the user's current one (restart, automatic order); the cart is dropped if the order cannot be made.</summary>
+    public async Task<OrderDto> CreateFromDetachedAsync(Caller owner, long basketId, string? label, bool isApplicationOrder, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         try
         {
-            return await InsertOrderAsync(db, new Caller(source.Owner, caller.IsAdmin), label, copy.Id, source.IsApplicationOrder, cancellationToken);
+            return await InsertOrderAsync(db, owner, label, basketId, isApplicationOrder, cancellationToken);
         }
         catch
         {
-            await db.Baskets.Where(b => b.Id == copy.Id).ExecuteDeleteAsync(CancellationToken.None);
+            await db.Baskets.Where(b => b.Id == basketId).ExecuteDeleteAsync(CancellationToken.None);
             throw;
         }
     }

@@ -15,6 +15,7 @@ public static class OrdersFeature
         services.AddSingleton<OrderSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<OrderSweeper>());
         services.AddSingleton<OrderService>();
+        services.AddSingleton<AutoOrderService>();
         services.AddSingleton<OrderCsvExporter>();
         return services;
     }

@@ -322,6 +322,9 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.Property<string>("Processing")
                         .HasColumnType("nvarchar(max)");
 
+                    b.Property<long>("Quota")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BasketId");
@@ -351,6 +354,9 @@ namespace Regards.Portal.Data.Migrations.SqlServer
 
                     b.Property<int>("ObjectsCount")
                         .HasColumnType("int");
+
+                    b.Property<long>("Quota")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Request")
                         .IsRequired()

@@ -306,6 +306,9 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.Property<string>("Processing")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("Quota")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BasketId");
@@ -332,6 +335,9 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("ObjectsCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Quota")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Request")
