@@ -6,6 +6,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Regards.Portal.Catalog;
 using Regards.Portal.Tests.Infrastructure;
+using Regards.Portal.Tests.Orders;
 
 namespace Regards.Portal.Tests.Basket;
 
@@ -27,7 +28,7 @@ public sealed class BasketApiTests(PortalAppFactory factory) : IClassFixture<Por
     {
         var response = await client.PostAsJsonAsync("/api/order/basket/selection", body);
         Assert.Equal(expected, response.StatusCode);
-        return expected == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : default;
+        return expected == HttpStatusCode.OK ? (await response.Content.ReadFromJsonAsync<JsonElement>()).Content() : default;
     }
 
     private async Task<List<string>> ObjectIdsAsync(string datasetId, int take)
@@ -44,7 +45,7 @@ public sealed class BasketApiTests(PortalAppFactory factory) : IClassFixture<Por
 
         var basket = await AddAsync(client, new { datasetId = Swot });
         var selection = basket.GetProperty("datasetSelections")[0];
-        Assert.Equal(Swot, selection.GetProperty("datasetId").GetString());
+        Assert.Equal(Swot, selection.GetProperty("datasetIpid").GetString());
         Assert.Equal(20, selection.GetProperty("objectsCount").GetInt32()); // the calibration note has no file
         Assert.Equal(DemoUsers.User, basket.GetProperty("owner").GetString());
 
@@ -55,9 +56,9 @@ public sealed class BasketApiTests(PortalAppFactory factory) : IClassFixture<Por
         Assert.Equal(expectedSize, selection.GetProperty("filesSize").GetInt64());
         var item = selection.GetProperty("itemsSelections")[0];
         Assert.Equal(20, item.GetProperty("objectsCount").GetInt32());
-        Assert.Equal(Swot, item.GetProperty("selectionRequest").GetProperty("datasetId").GetString());
+        Assert.Equal(Swot, item.GetProperty("selectionRequest").GetProperty("datasetUrn").GetString());
 
-        var get = await client.GetFromJsonAsync<JsonElement>("/api/order/basket");
+        var get = (await client.GetFromJsonAsync<JsonElement>("/api/order/basket")).Content();
         Assert.Equal(basket.GetProperty("id").GetInt64(), get.GetProperty("id").GetInt64());
     }
 
@@ -78,7 +79,7 @@ public sealed class BasketApiTests(PortalAppFactory factory) : IClassFixture<Por
         var firstDate = items[0].GetProperty("date").GetDateTime().ToUniversalTime().ToString("O");
         var removed = await client.DeleteAsync($"/api/order/basket/dataset/{dsSelId}/{Uri.EscapeDataString(firstDate)}");
         Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
-        var after = (await removed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetSelections")[0];
+        var after = (await removed.Content.ReadFromJsonAsync<JsonElement>()).Content().GetProperty("datasetSelections")[0];
         Assert.Equal(4, after.GetProperty("objectsCount").GetInt32());
         Assert.Single(after.GetProperty("itemsSelections").EnumerateArray());
 
@@ -99,7 +100,7 @@ public sealed class BasketApiTests(PortalAppFactory factory) : IClassFixture<Por
         Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync("/api/order/basket/dataset/999999")).StatusCode);
         var removed = await client.DeleteAsync($"/api/order/basket/dataset/{dsSelId}");
         Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
-        Assert.Equal(1, (await removed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetSelections").GetArrayLength());
+        Assert.Equal(1, (await removed.Content.ReadFromJsonAsync<JsonElement>()).Content().GetProperty("datasetSelections").GetArrayLength());
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/api/order/basket")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync("/api/order/basket")).StatusCode);
@@ -122,9 +123,9 @@ public sealed class BasketApiTests(PortalAppFactory factory) : IClassFixture<Por
         Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await guest.PostAsJsonAsync("/api/order/basket/selection", new { datasetId = CatalogGenerator.CalipsoId })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await guest.PostAsJsonAsync("/api/order/basket/selection", new { datasetId = "URN:AIP:DATASET:nope" })).StatusCode);
-        // A search over everything only adds what the guest may order.
-        var everything = await guest.PostAsJsonAsync("/api/order/basket/selection", new { });
-        var datasets = (await everything.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetSelections").EnumerateArray().Select(d => d.GetProperty("datasetId").GetString()).ToList();
+        // A search over every dataset only adds what the guest may order.
+        var everything = await guest.PostAsJsonAsync("/api/order/basket/selection", new { q = "_" });
+        var datasets = (await everything.Content.ReadFromJsonAsync<JsonElement>()).Content().GetProperty("datasetSelections").EnumerateArray().Select(d => d.GetProperty("datasetIpid").GetString()).ToList();
         Assert.DoesNotContain(CatalogGenerator.SpotId, datasets);
         Assert.DoesNotContain(CatalogGenerator.CalipsoId, datasets);
         await guest.DeleteAsync("/api/order/basket");
@@ -155,7 +156,7 @@ public sealed class BasketApiTests(PortalAppFactory factory) : IClassFixture<Por
             var providerIds = await db.DataObjects.Where(o => o.DatasetId == Swot && o.Files.Any()).OrderBy(o => o.Id).Select(o => o.ProviderId).Take(4).ToListAsync();
             var ok = await UploadAsync(client, string.Join("\n", providerIds.Append("UNKNOWN_ID").Append("")));
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
-            Assert.Equal(4, (await ok.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetSelections")[0].GetProperty("objectsCount").GetInt32());
+            Assert.Equal(4, (await ok.Content.ReadFromJsonAsync<JsonElement>()).Content().GetProperty("datasetSelections")[0].GetProperty("objectsCount").GetInt32());
         }
         await client.DeleteAsync("/api/order/basket");
 
@@ -185,10 +186,10 @@ public sealed class BasketApiTests(PortalAppFactory factory) : IClassFixture<Por
 
         var filtered = await client.PutAsJsonAsync($"/api/order/basket/dataset/{dsSelId}/updateFileFilters", new { fileTypes = new[] { "RAWDATA" } });
         Assert.Equal(HttpStatusCode.OK, filtered.StatusCode);
-        var after = (await filtered.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("datasetSelections")[0];
+        var after = (await filtered.Content.ReadFromJsonAsync<JsonElement>()).Content().GetProperty("datasetSelections")[0];
         Assert.Equal(20, after.GetProperty("filesCount").GetInt32());
         Assert.True(allFiles > 20);
-        Assert.Contains("RAWDATA", after.GetProperty("fileSelectionDescription").GetString());
+        Assert.Equal(["RAWDATA"], after.GetProperty("fileSelectionDescription").GetProperty("fileTypes").EnumerateArray().Select(t => t.GetString()));
 
         var bad = await client.PutAsJsonAsync($"/api/order/basket/dataset/{dsSelId}/updateFileFilters", new { fileTypes = Array.Empty<string>(), fileNamePattern = "([unclosed" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);

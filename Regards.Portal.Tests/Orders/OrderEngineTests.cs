@@ -124,8 +124,8 @@ public sealed class OrderEngineTests(EngineFactory factory) : IClassFixture<Engi
         Assert.Equal(OrderStatus.Paused, later.Status);
         Assert.Equal(stopped.Pending, later.Pending);
         Assert.Equal(0, later.Staging);
-        Assert.DoesNotContain("pause", (await GetOrderAsync(client, order.Id())).Links());
-        Assert.Contains("resume", (await GetOrderAsync(client, order.Id())).Links());
+        Assert.DoesNotContain("pause", (await GetOrderModelAsync(client, order.Id())).Links());
+        Assert.Contains("resume", (await GetOrderModelAsync(client, order.Id())).Links());
 
         var resumed = await client.PutAsync($"/api/user/orders/resume/{order.Id()}", null);
         Assert.Equal(HttpStatusCode.OK, resumed.StatusCode);

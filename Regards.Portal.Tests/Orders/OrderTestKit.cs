@@ -21,7 +21,7 @@ internal static class OrderTestKit
     {
         var response = await client.PostAsJsonAsync("/api/user/orders", new { label });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return await response.Content.ReadFromJsonAsync<JsonElement>();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).Content();
     }
 
     /// <summary>Fills the cart with one selection, orders it (201, PENDING) and waits until the order is DONE.</summary>
@@ -33,7 +33,11 @@ internal static class OrderTestKit
         return await WaitForOrderAsync(client, created.Id(), o => o.Status() == "DONE", seconds);
     }
 
-    public static async Task<JsonElement> GetOrderAsync(HttpClient client, long id) =>
+    /// <summary>The order (the <c>content</c> of REGARDS' envelope).</summary>
+    public static async Task<JsonElement> GetOrderAsync(HttpClient client, long id) => (await GetOrderModelAsync(client, id)).Content();
+
+    /// <summary>The order in REGARDS' envelope: <c>{content, links}</c>.</summary>
+    public static async Task<JsonElement> GetOrderModelAsync(HttpClient client, long id) =>
         await client.GetFromJsonAsync<JsonElement>($"/api/user/orders/{id}");
 
     /// <summary>Polls the order until the condition holds (the engine works in the background).</summary>
@@ -67,11 +71,22 @@ internal static class OrderTestKit
         }
     }
 
-    public static string Status(this JsonElement order) => order.GetProperty("status").GetString()!;
+    /// <summary>The resource inside REGARDS' envelope.</summary>
+    public static JsonElement Content(this JsonElement model) => model.GetProperty("content");
 
-    public static long Id(this JsonElement order) => order.GetProperty("id").GetInt64();
+    /// <summary>The elements of a REGARDS page: each element's <c>content</c>.</summary>
+    public static IReadOnlyList<JsonElement> Elements(this JsonElement page) => page.GetProperty("content").EnumerateArray().Select(e => e.GetProperty("content")).ToList();
+
+    /// <summary>The resource itself, whether given bare or in its envelope.</summary>
+    private static JsonElement Resource(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.Object ? c : e;
+
+    public static string Status(this JsonElement order) => Resource(order).GetProperty("status").GetString()!;
+
+    public static long Id(this JsonElement order) => Resource(order).GetProperty("id").GetInt64();
 
     public static string? Code(this JsonElement problem) => problem.TryGetProperty("code", out var code) ? code.GetString() : null;
 
-    public static IReadOnlyList<string> Links(this JsonElement order) => order.GetProperty("links").EnumerateArray().Select(l => l.GetProperty("rel").GetString()!).ToList();
+    /// <summary>The rels of an envelope's links.</summary>
+    public static IReadOnlyList<string> Links(this JsonElement model) => model.GetProperty("links").EnumerateArray().Select(l => l.GetProperty("rel").GetString()!).ToList();
 }

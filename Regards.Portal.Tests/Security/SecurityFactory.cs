@@ -167,7 +167,7 @@ public sealed class SecurityFactory : Orders.OrdersApiFactory, IAsyncLifetime
     private static async Task<JsonElement?> ReadCartAsync(HttpClient client)
     {
         using var response = await client.GetAsync("/api/order/basket");
-        return response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<JsonElement>() : null;
+        return response.StatusCode == HttpStatusCode.OK ? (await response.Content.ReadFromJsonAsync<JsonElement>()).Content() : null;
     }
 
     /// <summary>Every row of the watched tables, as text: equal snapshots mean nothing was written.</summary>

@@ -77,7 +77,8 @@ public static class SelectionBody
         var engine = String(body, "engineType");
         if (string.IsNullOrWhiteSpace(engine))
         {
-            throw Bad("ENGINE_TYPE_REQUIRED", "Engine type may not be empty.");
+            // REGARDS' own message for this refusal (its bean validation), which its clients show.
+            throw PortalException.BadRequest("ENGINE_TYPE_REQUIRED", "Engine type may not be empty.", "Engine type may not be empty");
         }
         if (!engine.Equals(RegardsSelectionRequest.LegacyEngine, StringComparison.OrdinalIgnoreCase))
         {

@@ -19,7 +19,8 @@ public class PortalException(int status, string code, string message) : Exceptio
     public int? RetryAfterSeconds { get; init; }
 
     public static PortalException NotFound(string what) => new(StatusCodes.Status404NotFound, "NOT_FOUND", $"{what} was not found.");
-    public static PortalException BadRequest(string code, string message) => new(StatusCodes.Status400BadRequest, code, message);
+    public static PortalException BadRequest(string code, string message, string? regardsMessage = null) =>
+        new(StatusCodes.Status400BadRequest, code, message) { RegardsMessage = regardsMessage };
     public static PortalException Forbidden(string message) => new(StatusCodes.Status403Forbidden, "FORBIDDEN", message);
     public static PortalException Conflict(string code, string message) => new(StatusCodes.Status409Conflict, code, message);
     public static PortalException Unprocessable(string code, string message, string? regardsMessage = null) =>
