@@ -213,6 +213,14 @@ public sealed class RegardsContractTests(RegardsContractFactory factory) : IClas
 
         var filtered = await JsonAsync(await client.PutAsJsonAsync($"{Gateway}/order/basket/dataset/{id}/updateFileFilters", new { fileTypes = Array.Empty<string>(), fileNamePattern = "SSH" }), HttpStatusCode.OK);
         Assert.Equal("SSH", filtered.Content().GetProperty("datasetSelections")[0].GetProperty("fileSelectionDescription").GetProperty("fileNamePattern").GetString());
+        // REGARDS' DataTypeLight: QUICKLOOK stands for every quicklook size, and is written back as such.
+        var light = await JsonAsync(await client.PutAsJsonAsync($"{Gateway}/order/basket/dataset/{id}/updateFileFilters", new { fileTypes = new[] { "RAWDATA", "QUICKLOOK" } }), HttpStatusCode.OK);
+        Assert.Equal(["RAWDATA", "QUICKLOOK"], light.Content().GetProperty("datasetSelections")[0].GetProperty("fileSelectionDescription").GetProperty("fileTypes").EnumerateArray().Select(t => t.GetString()));
+        await using (var db = factory.CreateDbContext())
+        {
+            var stored = await db.BasketDatasetSelections.AsNoTracking().SingleAsync(s => s.Id == id);
+            Assert.Equal([DataType.RawData, DataType.QuicklookSd, DataType.QuicklookMd, DataType.QuicklookHd], stored.FileFilter!.FileTypes);
+        }
         await JsonAsync(await client.PutAsync($"{Gateway}/order/basket/dataset/{id}/updateFileFilters", null), HttpStatusCode.OK);
 
         var chosen = await JsonAsync(await client.PutAsJsonAsync($"{Gateway}/order/basket/dataset/{id}/updateProcessing", new { processBusinessId = "compress", parameters = new { level = "fastest" } }), HttpStatusCode.OK);

@@ -145,7 +145,7 @@ public sealed class CrashTests : IAsyncLifetime
         {
             using var client = await SignInAsync(first);
             await FillCartAsync(client, new { datasetId = Dataset });
-            var basket = await client.GetFromJsonAsync<JsonElement>("/api/order/basket");
+            var basket = (await client.GetFromJsonAsync<JsonElement>("/api/order/basket")).GetProperty("content");
             var selection = basket.GetProperty("datasetSelections")[0].GetProperty("id").GetInt64();
             (await client.PutAsJsonAsync($"/api/order/basket/dataset/{selection}/updateProcessing",
                 new { processBusinessId = "compress", parameters = new { level = "smallest" } })).EnsureSuccessStatusCode();

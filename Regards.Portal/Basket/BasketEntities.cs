@@ -50,6 +50,7 @@ public class BasketItemSelection
 
 public sealed record FileFilter
 {
+    [System.Text.Json.Serialization.JsonConverter(typeof(FileTypesConverter))]
     public IReadOnlyList<DataType> FileTypes { get; init; } = [];
     public string? FileNamePattern { get; init; }
 }
@@ -58,4 +59,61 @@ public sealed record ProcessingChoice
 {
     public required string ProcessBusinessId { get; init; }
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// File types as REGARDS' clients write them: REGARDS' <c>DataTypeLight</c> (<c>RAWDATA</c>, <c>QUICKLOOK</c> for every
+/// quicklook size) as well as the sized names; the three quicklook sizes together are written back as <c>QUICKLOOK</c>.
+/// Numbers (how the first stored filters were written) are still read.
+/// </summary>
+public sealed class FileTypesConverter : System.Text.Json.Serialization.JsonConverter<IReadOnlyList<DataType>>
+{
+    private static readonly DataType[] Quicklooks = [DataType.QuicklookSd, DataType.QuicklookMd, DataType.QuicklookHd];
+    private static readonly Dictionary<string, DataType> ByName = Enum.GetValues<DataType>().ToDictionary(t => t.ApiName(), StringComparer.OrdinalIgnoreCase);
+
+    public override IReadOnlyList<DataType> Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options)
+    {
+        if (reader.TokenType != System.Text.Json.JsonTokenType.StartArray)
+        {
+            throw new System.Text.Json.JsonException("fileTypes must be an array.");
+        }
+        var types = new List<DataType>();
+        while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
+        {
+            if (reader.TokenType == System.Text.Json.JsonTokenType.Number && Enum.IsDefined((DataType)reader.GetInt32()))
+            {
+                types.Add((DataType)reader.GetInt32());
+                continue;
+            }
+            var name = reader.TokenType == System.Text.Json.JsonTokenType.String ? reader.GetString() : null;
+            if (string.Equals(name, "QUICKLOOK", StringComparison.OrdinalIgnoreCase))
+            {
+                types.AddRange(Quicklooks);
+            }
+            else if (ByName.TryGetValue(name ?? "", out var type))
+            {
+                types.Add(type);
+            }
+            else
+            {
+                throw new System.Text.Json.JsonException($"Unknown file type '{name}'.");
+            }
+        }
+        return types.Distinct().ToList();
+    }
+
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, IReadOnlyList<DataType> value, System.Text.Json.JsonSerializerOptions options)
+    {
+        writer.WriteStartArray();
+        var allQuicklooks = Quicklooks.All(value.Contains);
+        foreach (var type in value.Where(t => !allQuicklooks || !Quicklooks.Contains(t)))
+        {
+            writer.WriteStringValue(type.ApiName());
+        }
+        if (allQuicklooks)
+        {
+            writer.WriteStringValue("QUICKLOOK");
+        }
+        writer.WriteEndArray();
+    }
 }
