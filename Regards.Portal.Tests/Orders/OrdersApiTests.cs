@@ -129,6 +129,31 @@ public sealed class OrdersApiTests(OrdersApiFactory factory) : IClassFixture<Ord
     }
 
     [Fact]
+    public async Task A_deleted_order_with_files_never_downloaded_waits_for_no_one()
+    {
+        var (client, done) = await DoneOrderAsync(DemoUsers.User, "deleted-not-waiting");
+        Assert.True(done.GetProperty("waitingForUser").GetBoolean(), "precondition: its files wait for the user");
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/user/orders/{done.Id()}")).StatusCode);
+
+        var deleted = await GetOrderAsync(client, done.Id());
+        Assert.Equal("DELETED", deleted.Status());
+        Assert.False(deleted.GetProperty("waitingForUser").GetBoolean());
+        await using (var db = factory.CreateDbContext())
+        {
+            Assert.All(await db.SubOrders.Where(s => s.OrderId == done.Id()).ToListAsync(), s =>
+            {
+                Assert.False(s.WaitingForUser);
+                Assert.True(s.Ended);
+                Assert.Equal(SubOrderJobState.Ended, s.JobState);
+            });
+        }
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var waiting = await (await admin.PostAsJsonAsync("/api/orders/search?size=1000", new { waitingForUser = true })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.DoesNotContain(waiting.Elements(), o => o.Id() == done.Id());
+        Assert.All(waiting.Elements(), o => Assert.NotEqual("DELETED", o.Status()));
+    }
+
+    [Fact]
     public async Task Unknown_orders_are_404()
     {
         var client = await factory.CreateClientForAsync(DemoUsers.User);

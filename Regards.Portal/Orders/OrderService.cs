@@ -162,8 +162,11 @@ public sealed class OrderService(
     public Task<OrderDto> DeleteAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
         ChangeAsync(caller, orderId, OrderAction.Delete, async (db, order) =>
         {
-            await db.SubOrders.Where(s => s.OrderId == orderId && s.JobState != SubOrderJobState.Ended)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Ended).SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            // A deleted order waits for no one: its sub-orders end, including those whose files were never downloaded.
+            order.WaitingForUser = false;
+            await db.SubOrders.Where(s => s.OrderId == orderId && (s.JobState != SubOrderJobState.Ended || !s.Ended || s.WaitingForUser))
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Ended).SetProperty(x => x.Ended, true).SetProperty(x => x.WaitingForUser, false)
+                    .SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
         }, after: order =>
         {
             engine.StopOrder(order.Id);
