@@ -69,4 +69,31 @@ public sealed class ExpiryTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/user/orders/{orderId}/metalink/download")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync($"/api/user/orders/{orderId}/download")).StatusCode);
     }
+
+    [Fact]
+    public async Task Public_links_stop_at_the_expiration_date_without_waiting_for_the_sweep()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        await FillCartAsync(client, new { datasetId = Swot, q = "SSH_001_00" });
+        var orderId = (await CreateOrderAsync(client, "expires between sweeps")).Id();
+        await WaitForOrderAsync(client, orderId, o => o.Status() == "DONE");
+        var metalinkText = await client.GetStringAsync($"/api/user/orders/{orderId}/metalink/download");
+        var urls = XDocument.Parse(metalinkText).Descendants().Where(e => e.Name.LocalName == "url").Select(e => new Uri(e.Value).PathAndQuery).ToList();
+        var token = System.Web.HttpUtility.ParseQueryString(new Uri("http://x" + urls[0]).Query)["orderToken"]!;
+        var anonymous = factory.CreateAnonymousClient();
+        // Served, and so remembered by the public lookup cache.
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(urls[0])).StatusCode);
+
+        // The expiration date passes (an admin moved it, or time went by): no sweep has run, no change was announced.
+        await using (var db = factory.CreateDbContext())
+        {
+            await db.Orders.Where(o => o.Id == orderId).ExecuteUpdateAsync(s => s.SetProperty(o => o.ExpirationDate, DateTime.UtcNow.AddSeconds(-1)));
+        }
+        Assert.Equal("DONE", (await GetOrderAsync(client, orderId)).Status());
+        foreach (var url in urls.Take(3))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(url)).StatusCode);
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/api/user/orders/metalink/download?orderToken={Uri.EscapeDataString(token)}")).StatusCode);
+    }
 }

@@ -15,9 +15,12 @@ namespace Regards.Portal.Downloads;
 /// <summary>One order file as the download endpoints need it.</summary>
 public sealed record DownloadFile(
     long Id, long OrderId, string Owner, string Name, long Size, string MimeType, string? Checksum, OrderFileState State,
-    string? Error, DataType DataType, StorageTier Tier, string Location)
+    string? Error, DataType DataType, StorageTier Tier, string Location, DateTime? OrderExpiresAt)
 {
     public StorageFileRef Ref => new(Tier, Location, Size, Checksum);
+
+    /// <summary>The order's expiration date has passed: its files are served no more, even before the sweep marks it EXPIRED.</summary>
+    public bool IsExpired(DateTime utcNow) => OrderExpiresAt is { } expiration && expiration <= utcNow;
 }
 
 /// <summary>
@@ -69,11 +72,17 @@ public sealed class DownloadService(
     private static async Task<Order> RequireOrderAsync(PortalDbContext db, Caller caller, long orderId, CancellationToken cancellationToken) =>
         await db.Orders.VisibleTo(caller).AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
 
-    /// <summary>What a valid token opens: its order, still live and still that owner's.</summary>
-    private static IQueryable<Order> OpenedBy(PortalDbContext db, OrderTokenClaims claims) =>
-        db.Orders.Where(o => o.Id == claims.OrderId && o.Owner == claims.Owner && !Gone.Contains(o.Status));
+    /// <summary>
+    /// What a valid token opens: its order, still live, still that owner's and not past its expiration date (an admin
+    /// may have moved it earlier than the token's own expiry; the hourly sweep is not waited for).
+    /// </summary>
+    private IQueryable<Order> OpenedBy(PortalDbContext db, OrderTokenClaims claims)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return db.Orders.Where(o => o.Id == claims.OrderId && o.Owner == claims.Owner && !Gone.Contains(o.Status) && (o.ExpirationDate == null || o.ExpirationDate > now));
+    }
 
-    private static async Task<Order> RequireTokenOrderAsync(PortalDbContext db, OrderTokenClaims claims, CancellationToken cancellationToken) =>
+    private async Task<Order> RequireTokenOrderAsync(PortalDbContext db, OrderTokenClaims claims, CancellationToken cancellationToken) =>
         await OpenedBy(db, claims).AsNoTracking().FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("Order");
 
     /// <summary>A public token for the order's metalink and files (e-mails, metalink URLs), valid until the order expires.</summary>
@@ -138,19 +147,23 @@ public sealed class DownloadService(
         return await FileQuery(db, db.Orders.VisibleTo(caller), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
     }
 
-    public Task<DownloadFile> GetPublicFileAsync(OrderTokenClaims claims, long fileId, CancellationToken cancellationToken) =>
-        lookups.GetOrAddAsync(claims, fileId, async () =>
+    public async Task<DownloadFile> GetPublicFileAsync(OrderTokenClaims claims, long fileId, CancellationToken cancellationToken)
+    {
+        var file = await lookups.GetOrAddAsync(claims, fileId, async () =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             // The token opens its own order's files only: a file of another order is "not found".
             return await FileQuery(db, OpenedBy(db, claims), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
         });
+        // Checked on every read, a remembered lookup included.
+        return file.IsExpired(time.GetUtcNow().UtcDateTime) ? throw PortalException.NotFound("File") : file;
+    }
 
     /// <summary>Files of <paramref name="orders"/> matching <paramref name="where"/>, in id order, in one query
     /// (filtered before the projection, so it translates to SQL).</summary>
     private static IQueryable<DownloadFile> FileQuery(PortalDbContext db, IQueryable<Order> orders, System.Linq.Expressions.Expression<Func<OrderFile, bool>> where, int take = 1) =>
         db.OrderFiles.AsNoTracking().Where(where).OrderBy(f => f.Id).Take(take).Join(orders, f => f.OrderId, o => o.Id, (f, o) => new DownloadFile(
-            f.Id, f.OrderId, o.Owner, f.Name, f.Size, f.MimeType, f.Checksum, f.State, f.DownloadError, f.DataType, f.Tier, f.Location));
+            f.Id, f.OrderId, o.Owner, f.Name, f.Size, f.MimeType, f.Checksum, f.State, f.DownloadError, f.DataType, f.Tier, f.Location, o.ExpirationDate));
 
     public Stream OpenRead(DownloadFile file) => storage.OpenRead(file.OrderId, file.Ref);
 
