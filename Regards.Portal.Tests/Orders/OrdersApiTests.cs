@@ -154,6 +154,37 @@ public sealed class OrdersApiTests(OrdersApiFactory factory) : IClassFixture<Ord
     }
 
     [Fact]
+    public async Task One_cart_ordered_eight_times_at_once_gives_one_order()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.Guest);
+        for (var round = 0; round < 3; round++)
+        {
+            await FillCartAsync(client, new { datasetId = Swot, q = "SSH_001_01" });
+            long basketId;
+            await using (var db = factory.CreateDbContext())
+            {
+                basketId = await db.Baskets.Where(b => b.Owner == DemoUsers.Guest && b.OrderId == null).Select(b => b.Id).SingleAsync();
+            }
+            var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => client.PostAsJsonAsync("/api/user/orders", new { label = $"twice-{round}-{i}" })));
+            Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Created);
+            foreach (var refused in answers.Where(a => a.StatusCode != HttpStatusCode.Created))
+            {
+                // Too late: the cart was taken (409), or already gone when the request looked (204).
+                Assert.Contains(refused.StatusCode, new[] { HttpStatusCode.Conflict, HttpStatusCode.NoContent });
+                if (refused.StatusCode == HttpStatusCode.Conflict)
+                {
+                    Assert.Equal("CART_ALREADY_ORDERED", (await refused.Content.ReadFromJsonAsync<JsonElement>()).Code());
+                }
+            }
+            await using (var db = factory.CreateDbContext())
+            {
+                Assert.Equal(1, await db.Orders.CountAsync(o => o.BasketId == basketId));
+                Assert.Equal(1, await db.Orders.CountAsync(o => o.Owner == DemoUsers.Guest && o.Label.StartsWith($"twice-{round}-")));
+            }
+        }
+    }
+
+    [Fact]
     public async Task Unknown_orders_are_404()
     {
         var client = await factory.CreateClientForAsync(DemoUsers.User);

@@ -70,8 +70,15 @@ public sealed class OrderService(
             // The unique (owner, label) index caught a concurrent twin.
             throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".", "LABEL_NOT_UNIQUE_FOR_OWNER");
         }
-        // The cart leaves the user (kept with the order for restart): the next add starts a new cart.
-        await db.Baskets.Where(b => b.Id == basketId).ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, order.Id), cancellationToken);
+        // The cart leaves the user (kept with the order for restart): the next add starts a new cart. Only a cart that
+        // no order took yet (a detached one is marked -1): of two orders placed at once from one cart, the second finds
+        // it taken here (the database serialises the two updates) and is rolled back.
+        var taken = await db.Baskets.Where(b => b.Id == basketId && (b.OrderId == null || b.OrderId < 0))
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, order.Id), cancellationToken);
+        if (taken == 0)
+        {
+            throw PortalException.Conflict("CART_ALREADY_ORDERED", "This cart was just ordered (by another click or another tab): see My orders.");
+        }
         await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Order {OrderId} \"{Label}\" created by {Actor}", order.Id, order.Label, caller.Email);
         notifier.Publish(order);
