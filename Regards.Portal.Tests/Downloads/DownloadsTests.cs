@@ -290,6 +290,30 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
     }
 
     [Fact]
+    public async Task Ten_parallel_downloads_under_a_quota_of_one_serve_exactly_one()
+    {
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.Guest, new { datasetId = Swot, q = "SSH_001_01" }, "quota race");
+        var raw = (await FilesAsync(orderId)).Where(f => f.DataType == DataType.RawData).Take(10).ToList();
+        Assert.True(raw.Count >= 5);
+        try
+        {
+            for (var round = 0; round < 3; round++)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = 1, maxConcurrentDownloads = -1, resetCount = true })).StatusCode);
+                var answers = await Task.WhenAll(raw.Select(f => client.GetAsync($"/api/orders/files/{f.Id}")));
+                Assert.Single(answers, a => a.StatusCode == HttpStatusCode.OK);
+                Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.OK), a => Assert.Equal(HttpStatusCode.TooManyRequests, a.StatusCode));
+                Assert.Equal(1, (await client.GetFromJsonAsync<JsonElement>("/api/user/quota")).GetProperty("downloadsCount").GetInt32());
+            }
+        }
+        finally
+        {
+            await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = -1, maxConcurrentDownloads = -1, resetCount = true });
+        }
+    }
+
+    [Fact]
     public async Task Quotas_refuse_with_429_and_cut_the_zip_with_a_notice()
     {
         var admin = await factory.CreateClientForAsync(DemoUsers.Admin);

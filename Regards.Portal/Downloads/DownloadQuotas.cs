@@ -87,6 +87,36 @@ public sealed class DownloadQuotas
         return new DownloadSlot(this, owner, limits);
     }
 
+    /// <summary>
+    /// Reserves one completed raw-data download before its bytes go, in one conditional increment: parallel requests
+    /// cannot all pass a check made before any of them is counted. False when the quota is used up. A download that
+    /// does not complete gives its reservation back (<see cref="ReleaseReservationAsync"/>).
+    /// </summary>
+    public async Task<bool> TryReserveAsync(string owner, DownloadLimits limits, CancellationToken cancellationToken)
+    {
+        if (limits.MaxDownloads < 0)
+        {
+            return true; // no quota: nothing to count
+        }
+        var max = limits.MaxDownloads;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var normalized = owner.ToUpperInvariant();
+        return await db.Users.Where(u => u.NormalizedEmail == normalized && u.DownloadsCount < max)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount + 1), cancellationToken) == 1;
+    }
+
+    public async Task ReleaseReservationAsync(string owner, DownloadLimits limits)
+    {
+        if (limits.MaxDownloads < 0)
+        {
+            return;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var normalized = owner.ToUpperInvariant();
+        await db.Users.Where(u => u.NormalizedEmail == normalized && u.DownloadsCount > 0)
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount - 1), CancellationToken.None);
+    }
+
     /// <summary>Counts completed raw-data downloads.</summary>
     public async Task CountAsync(string owner, int count, CancellationToken cancellationToken)
     {

@@ -167,22 +167,45 @@ public sealed class DownloadService(
 
     public Stream OpenRead(DownloadFile file) => storage.OpenRead(file.OrderId, file.Ref);
 
-    /// <summary>A response ending at the file's last byte completed.</summary>
-    public async Task FileDeliveredAsync(DownloadFile file, DownloadSlot slot, CancellationToken cancellationToken)
+    /// <summary>Whether a response ending at the file's last byte counts against the owner's quota of completed downloads.</summary>
+    public static bool CountsAgainstQuota(DownloadFile file, DownloadSlot slot) => file.DataType == DataType.RawData && slot.Limits.MaxDownloads >= 0;
+
+    /// <summary>
+    /// Reserves the quota a response ending at the last byte will use, before it starts: 429 when it is used up.
+    /// Returns whether something was reserved (to give back if the response does not complete).
+    /// </summary>
+    public async Task<bool> ReserveQuotaAsync(DownloadFile file, DownloadSlot slot, CancellationToken cancellationToken)
+    {
+        if (!CountsAgainstQuota(file, slot))
+        {
+            return false;
+        }
+        if (!await quotas.TryReserveAsync(file.Owner, slot.Limits, cancellationToken))
+        {
+            throw new PortalException(StatusCodes.Status429TooManyRequests, "DOWNLOAD_QUOTA_EXCEEDED",
+                $"The download quota of {slot.Limits.MaxDownloads} files is used up; ask an administrator to raise it.");
+        }
+        return true;
+    }
+
+    /// <summary>A response ending at the file's last byte completed (its quota was reserved before it started).</summary>
+    public async Task FileDeliveredAsync(DownloadFile file, CancellationToken cancellationToken)
     {
         // A file downloaded again changes no state: no write, no progress recompute.
         if (file.State != OrderFileState.Downloaded)
         {
             await fileEvents.FilesDownloadedAsync(file.OrderId, [file.Id], cancellationToken);
         }
-        if (file.DataType == DataType.RawData && slot.Limits.MaxDownloads >= 0)
-        {
-            await quotas.CountAsync(file.Owner, 1, cancellationToken);
-        }
     }
 
-    public Task FileCutAsync(DownloadFile file, long sent, long expected) =>
-        fileEvents.FileDownloadFailedAsync(file.OrderId, file.Id, $"only {sent}/{expected} bytes", CancellationToken.None);
+    public async Task FileCutAsync(DownloadFile file, long sent, long expected, DownloadSlot slot, bool quotaReserved)
+    {
+        if (quotaReserved)
+        {
+            await quotas.ReleaseReservationAsync(file.Owner, slot.Limits);
+        }
+        await fileEvents.FileDownloadFailedAsync(file.OrderId, file.Id, $"only {sent}/{expected} bytes", CancellationToken.None);
+    }
 
     public Task<DownloadSlot> AcquireSlotAsync(string owner, CancellationToken cancellationToken) => quotas.AcquireAsync(owner, cancellationToken);
 

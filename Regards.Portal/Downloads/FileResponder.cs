@@ -77,6 +77,8 @@ public static class FileResponder
         {
             return;
         }
+        var completes = end == size - 1 || size == 0;
+        var quotaReserved = completes && await downloads.ReserveQuotaAsync(file, slot, cancellationToken);
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         long sent = 0;
@@ -100,7 +102,7 @@ public static class FileResponder
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
-            await downloads.FileCutAsync(file, start + sent, size);
+            await downloads.FileCutAsync(file, start + sent, size, slot, quotaReserved);
             if (!response.HasStarted && e is IOException)
             {
                 throw PortalException.NotFound("File content");
@@ -108,13 +110,19 @@ public static class FileResponder
             context.Abort();
             return;
         }
+        catch when (quotaReserved)
+        {
+            // Any other failure: the reservation goes back, the error goes on.
+            await downloads.FileCutAsync(file, start + sent, size, slot, quotaReserved);
+            throw;
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
-        if (end == size - 1 || size == 0)
+        if (completes)
         {
-            await downloads.FileDeliveredAsync(file, slot, CancellationToken.None);
+            await downloads.FileDeliveredAsync(file, CancellationToken.None);
         }
     }
 
