@@ -34,12 +34,15 @@ public class PortalAppFactory : WebApplicationFactory<Program>
     /// <summary>Extra service overrides (e.g. a fake TimeProvider); applied after the app's own.</summary>
     public Action<IServiceCollection>? ConfigureTestServices { get; set; }
 
+    /// <summary>The host environment the app starts in (Development: the demo data and its documented passwords).</summary>
+    public string EnvironmentName { get; init; } = "Development";
+
     private bool useKestrel;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         Directory.CreateDirectory(DataPath);
-        builder.UseEnvironment("Development");
+        builder.UseEnvironment(EnvironmentName);
         builder.UseSetting("Database:DataPath", DataPath);
         foreach (var (key, value) in Settings)
         {

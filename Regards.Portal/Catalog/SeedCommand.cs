@@ -16,7 +16,7 @@ public static class SeedCommand
         await scope.ServiceProvider.GetRequiredService<IdentitySeeder>().SeedAsync();
         var configuration = app.Configuration;
         var generator = scope.ServiceProvider.GetRequiredService<CatalogGenerator>();
-        if (configuration.GetValue("Seed:DemoData", true))
+        if (IdentitySeeder.IsDemoDataOn(configuration, app.Environment))
         {
             await generator.SeedDemoAsync(configuration.GetValue("Seed:DemoObjectsPerDataset", 500));
         }

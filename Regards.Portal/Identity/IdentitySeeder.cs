@@ -5,12 +5,18 @@ using Regards.Portal.Data;
 
 namespace Regards.Portal.Identity;
 
-/// <summary>Roles always; the three demo users of the spec on an empty user table when demo data is on.</summary>
+/// <summary>
+/// Roles always; the three demo users of the spec on an empty user table when demo data is on. Demo data is on by
+/// default in Development only, and the documented passwords are used in Development only: anywhere else a demo user
+/// needs its password in configuration (<c>Seed:Passwords:{email}</c>), or the portal refuses to start, since the
+/// README's passwords are public.
+/// </summary>
 public sealed class IdentitySeeder(
     RoleManager<IdentityRole> roles,
     UserManager<ApplicationUser> users,
     IDbContextFactory<PortalDbContext> dbFactory,
     IConfiguration configuration,
+    IHostEnvironment environment,
     ILogger<IdentitySeeder> logger)
 {
     public const string ScienceTeam = "science-team";
@@ -22,6 +28,10 @@ public sealed class IdentitySeeder(
         ("guest@regards.local", "Regards!Guest1", PortalRoles.RegisteredUser, []),
     ];
 
+    /// <summary>Demo data: as configured, else on in Development and off elsewhere.</summary>
+    public static bool IsDemoDataOn(IConfiguration configuration, IHostEnvironment environment) =>
+        configuration.GetValue<bool?>("Seed:DemoData") ?? environment.IsDevelopment();
+
     public async Task SeedAsync(CancellationToken cancellationToken = default)
     {
         foreach (var role in PortalRoles.All)
@@ -32,7 +42,7 @@ public sealed class IdentitySeeder(
             }
         }
 
-        if (!configuration.GetValue("Seed:DemoData", true) || await users.Users.AnyAsync(cancellationToken))
+        if (!IsDemoDataOn(configuration, environment) || await users.Users.AnyAsync(cancellationToken))
         {
             return;
         }
@@ -48,7 +58,10 @@ public sealed class IdentitySeeder(
 
         foreach (var (email, defaultPassword, role, groups) in DemoUsers)
         {
-            var password = configuration[$"Seed:Passwords:{email}"] ?? defaultPassword;
+            var password = configuration[$"Seed:Passwords:{email}"] is { Length: > 0 } configured ? configured
+                : environment.IsDevelopment() ? defaultPassword
+                : throw new InvalidOperationException(
+                    $"Seed:DemoData is on in {environment.EnvironmentName} but Seed:Passwords:{email} is not set: the documented demo passwords are public and used in Development only.");
             var user = new ApplicationUser { UserName = email, Email = email, EmailConfirmed = true };
             var result = await users.CreateAsync(user, password);
             if (!result.Succeeded)

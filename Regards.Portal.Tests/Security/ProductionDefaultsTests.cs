@@ -1,0 +1,45 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Tests.Infrastructure;
+
+namespace Regards.Portal.Tests.Security;
+
+/// <summary>A production install that no one can walk into with the README's demo passwords.</summary>
+public sealed class ProductionDefaultsTests
+{
+    [Fact]
+    public async Task A_fresh_production_install_has_no_demo_user_and_the_documented_admin_password_opens_nothing()
+    {
+        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        var client = factory.CreateAnonymousClient();
+        var login = await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = PortalAppFactory.DemoPassword(DemoUsers.Admin) });
+        Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);
+        await using var db = factory.CreateDbContext();
+        Assert.False(await db.Users.AnyAsync());
+        Assert.False(await db.Datasets.AnyAsync());
+    }
+
+    [Fact]
+    public void Demo_data_asked_for_in_production_without_passwords_stops_the_start_with_the_reason()
+    {
+        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        factory.Settings["Seed:DemoData"] = "true";
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateAnonymousClient());
+        Assert.Contains("Seed:Passwords:admin@regards.local", error.ToString());
+    }
+
+    [Fact]
+    public async Task Demo_data_in_production_uses_the_configured_passwords_only()
+    {
+        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        factory.Settings["Seed:DemoData"] = "true";
+        foreach (var email in new[] { DemoUsers.Admin, DemoUsers.User, DemoUsers.Guest })
+        {
+            factory.Settings[$"Seed:Passwords:{email}"] = "Site-Specific-Secret-42";
+        }
+        var client = factory.CreateAnonymousClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = PortalAppFactory.DemoPassword(DemoUsers.Admin) })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = "Site-Specific-Secret-42" })).StatusCode);
+    }
+}
