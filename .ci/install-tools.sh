@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs, from Debian, what a fresh machine lacks for the real-client tests and benchmarks:
-# Chromium (Playwright), aria2 and curl (download clients), unzip (archive checks), fincore (page-cache checks).
+# Chromium (Playwright), aria2 and curl (download clients), unzip, 7-Zip, bsdtar, a JDK and Python (zip readers),
+# fincore (page-cache checks).
 set -euo pipefail
 
 missing=()
@@ -8,11 +9,16 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v aria2c >/dev/null 2>&1 || missing+=(aria2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v unzip >/dev/null 2>&1 || missing+=(unzip)
+command -v 7zz >/dev/null 2>&1 || missing+=(7zip)
+command -v bsdtar >/dev/null 2>&1 || missing+=(libarchive-tools)
+# "java File.java" compiles the source in memory: that takes a JDK, which javac reveals (a JRE has java alone).
+command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v fincore >/dev/null 2>&1 || missing+=(util-linux-extra)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "Installing ${missing[*]} (needed by the browser and download-client tests)..."
+  echo "Installing ${missing[*]} (needed by the browser, download-client and zip-reader tests)..."
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi

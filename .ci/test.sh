@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what a fresh machine lacks for the real-client tests
-# (.ci/install-tools.sh: Debian's Chromium for Playwright, aria2 and curl for the download tests), then runs every test.
+# (.ci/install-tools.sh: Debian's Chromium for Playwright, aria2 and curl for the download tests, unzip, 7-Zip, bsdtar,
+# a JDK and Python for the zip-reader tests), then runs every test.
 # Its last line is "N passed, N failed", taken from the test results.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -228,9 +228,9 @@ public sealed class DownloadService(
         $"order_{order.Id}_{time.GetUtcNow().UtcDateTime.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)}.zip";
 
     /// <summary>
-    /// Streams every AVAILABLE file into a stored ZIP64 archive, a page of rows at a time. Only once the whole archive
-    /// was written do the zipped files become DOWNLOADED (so a client that disconnects changes nothing); that also
-    /// frees the owner's throttle slots so the next sub-orders start.
+    /// Streams every AVAILABLE file, uncompressed, into a ZIP64 archive (<see cref="ZipStreamWriter"/>), a page of rows at
+    /// a time. Only once the whole archive was written do the zipped files become DOWNLOADED (so a client that
+    /// disconnects changes nothing); that also frees the owner's throttle slots so the next sub-orders start.
     /// </summary>
     public async Task WriteZipAsync(DownloadableOrder order, DownloadSlot slot, Stream output, CancellationToken cancellationToken)
     {
