@@ -111,17 +111,24 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
 
     private static string Md5(byte[] bytes) => Convert.ToHexStringLower(MD5.HashData(bytes));
 
+    /// <summary>Every file of the order, in the metalink's order (dataset task, then id).</summary>
     private async Task<List<OrderFile>> AllFilesAsync(long orderId)
     {
         await using var db = factory.CreateDbContext();
-        return await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == orderId).OrderBy(f => f.Id).ToListAsync();
+        return await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == orderId).OrderBy(f => f.DatasetTaskId).ThenBy(f => f.Id).ToListAsync();
     }
 
     [Fact]
     public async Task The_default_metalink_is_metalink_3_and_the_regards_downloader_reads_name_size_url_and_md5_of_every_file()
     {
-        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "metalink");
+        // Two datasets (two dataset tasks), online and nearline files.
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        await FillCartAsync(client, new { datasetId = Swot, q = "SSH_001_01" });
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/order/basket/selection", new { datasetId = Sentinel, q = "_0001" })).StatusCode);
+        var orderId = (await CreateOrderAsync(client, "metalink")).Id();
+        await WaitForOrderAsync(client, orderId, o => o.Status() == "DONE");
         var files = await AllFilesAsync(orderId);
+        Assert.Equal(2, files.Select(f => f.DatasetTaskId).Distinct().Count());
         using var response = await client.GetAsync($"/api/user/orders/{orderId}/metalink/download");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         // As REGARDS: no charset.

@@ -321,28 +321,40 @@ public sealed class DownloadService(
     public string MetalinkFileName(DownloadableOrder order, MetalinkFormat format) =>
         $"order_{order.Id}_{time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH-mm-ss'Z'", CultureInfo.InvariantCulture)}{MetalinkWriter.Extension(format)}";
 
-    /// <summary>Every file of the order (any state), streamed a page of rows at a time into the metalink document.</summary>
+    /// <summary>
+    /// Every file of the order (any state), streamed a page of rows at a time into the metalink document, dataset task
+    /// by dataset task: paging on the (DatasetTaskId, Id) index is a seek, where paging by order had no index giving the
+    /// Id order and sorted all the order's remaining files again for every page.
+    /// </summary>
     public async Task WriteMetalinkAsync(DownloadableOrder order, string token, string baseUrl, MetalinkFormat format, bool notReady503, Stream output, CancellationToken cancellationToken)
     {
         var writer = new MetalinkWriter(output, format, time.GetUtcNow().UtcDateTime);
         await writer.StartAsync(cancellationToken);
         var names = new UniqueNames();
         var query = "?orderToken=" + Uri.EscapeDataString(token) + (notReady503 ? "&notReady=503" : "");
-        long lastId = 0;
-        while (true)
+        List<long> tasks;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var page = await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == order.Id && f.Id > lastId).OrderBy(f => f.Id).Take(2000)
-                .Select(f => new { f.Id, f.Name, f.Size, f.MimeType, f.Checksum, f.Md5, f.Tier, f.Location }).ToListAsync(cancellationToken);
-            if (page.Count == 0)
+            tasks = await db.DatasetTasks.Where(t => t.OrderId == order.Id).OrderBy(t => t.Id).Select(t => t.Id).ToListAsync(cancellationToken);
+        }
+        foreach (var task in tasks)
+        {
+            long lastId = 0;
+            while (true)
             {
-                break;
-            }
-            foreach (var f in page)
-            {
-                lastId = f.Id;
-                var url = f.Tier == StorageTier.External ? f.Location : $"{baseUrl}/api/orders/public/files/{f.Id}{query}";
-                await writer.WriteFileAsync(new MetalinkEntry(names.Next(f.Name), f.Size, f.MimeType, f.Checksum, f.Md5, url), cancellationToken);
+                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                var page = await db.OrderFiles.AsNoTracking().Where(f => f.DatasetTaskId == task && f.Id > lastId).OrderBy(f => f.Id).Take(2000)
+                    .Select(f => new { f.Id, f.Name, f.Size, f.MimeType, f.Checksum, f.Md5, f.Tier, f.Location }).ToListAsync(cancellationToken);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+                foreach (var f in page)
+                {
+                    lastId = f.Id;
+                    var url = f.Tier == StorageTier.External ? f.Location : $"{baseUrl}/api/orders/public/files/{f.Id}{query}";
+                    await writer.WriteFileAsync(new MetalinkEntry(names.Next(f.Name), f.Size, f.MimeType, f.Checksum, f.Md5, url), cancellationToken);
+                }
             }
         }
         await writer.EndAsync(cancellationToken);
