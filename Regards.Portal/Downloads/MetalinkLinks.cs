@@ -3,7 +3,7 @@ namespace Regards.Portal.Downloads;
 /// <summary>
 /// The metalink links handed to people (My orders, e-mails). They carry <c>notReady=503</c>, copied into every file
 /// URL of the document: files still being restored then answer 503 + Retry-After, which aria2 and the REGARDS
-/// Downloader both retry, where aria2 would take a 202's empty body for the file.
+/// Downloader both retry (aria2 gives a file up on REGARDS' 202: "Unexpected status 202").
 /// </summary>
 public static class MetalinkLinks
 {
