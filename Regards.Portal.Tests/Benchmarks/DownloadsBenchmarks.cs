@@ -203,7 +203,9 @@ public sealed class DownloadsBenchmarks
                 db.OrderFiles.Add(new OrderFile
                 {
                     PublicId = Guid.NewGuid(), OrderId = order.Id, SubOrderId = sub.Id, DatasetTaskId = task.Id, DataObjectId = $"obj{i}", ProviderId = $"P2_{i:000000}",
+                    // Both hashes, as order files have them: the default (Metalink 3) document lists md5 and sha256.
                     Name = $"P2_{i:000000}.nc", Size = 1_000_000 + i, Checksum = Convert.ToHexStringLower(BitConverter.GetBytes((long)i)).PadLeft(64, '0'),
+                    Md5 = Convert.ToHexStringLower(BitConverter.GetBytes((long)i)).PadLeft(32, '0'),
                     Tier = StorageTier.Online, Location = $"p2/{i}.nc", DataType = DataType.RawData, State = OrderFileState.Available,
                 });
                 if (i % 20_000 == 19_999)

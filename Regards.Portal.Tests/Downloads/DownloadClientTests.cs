@@ -1,9 +1,13 @@
 using System.Security.Cryptography;
+using Bunit;
 using Microsoft.EntityFrameworkCore;
-using Regards.Portal.Downloads;
-using Regards.Portal.Orders;
-using Regards.Portal.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Regards.Portal.Downloads;
+using Regards.Portal.Identity;
+using Regards.Portal.Orders;
+using Regards.Portal.Orders.Components;
+using Regards.Portal.Tests.Infrastructure;
+using Regards.Portal.Tests.Orders;
 using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Downloads;
@@ -24,24 +28,46 @@ public sealed class DownloadClientFactory : PortalAppFactory
 /// <summary>Real download clients (installed by the test command): aria2 on a metalink, curl on one file with resume.</summary>
 public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassFixture<DownloadClientFactory>
 {
-    [Fact]
-    public async Task Aria2_downloads_a_multi_sub_order_nearline_order_from_its_metalink_retrying_the_503s()
+    /// <summary>
+    /// The link My orders renders for that document (its exact href, read from the rendered page), fetched with the
+    /// user's bearer token as a script would, then handed to aria2. aria2 starts while most files are still being
+    /// restored: they answer 503 (notReady=503 in the link, copied into every file URL) until restored, and the
+    /// throttle restores the next sub-orders only as aria2 downloads.
+    /// </summary>
+    [Theory]
+    [InlineData(MetalinkFormat.V3)]
+    [InlineData(MetalinkFormat.V4)]
+    public async Task Aria2_downloads_a_multi_sub_order_nearline_order_from_the_my_orders_metalink_retrying_the_503s(MetalinkFormat format)
     {
         var client = await factory.CreateClientForAsync(DemoUsers.User);
         await FillCartAsync(client, new { datasetId = Sentinel });
-        var order = await CreateOrderAsync(client, "aria2");
+        var label = $"aria2-{format}";
+        var order = await CreateOrderAsync(client, label);
         await WaitForOrderAsync(client, order.Id(), o => o.Status() == "RUNNING");
+
+        string href;
+        await using (var ctx = ComponentTestContext.Create(factory, DemoUsers.User, PortalRoles.RegisteredUser))
+        {
+            var page = ctx.Render<MyOrdersPage>();
+            page.WaitForAssertion(() => MyOrdersComponentTests.Row(page, label), TimeSpan.FromSeconds(10));
+            var button = format == MetalinkFormat.V4 ? "order-metalink4" : "order-metalink";
+            href = MyOrdersComponentTests.Row(page, label).QuerySelector($"[data-testid={button}]")!.GetAttribute("href")!;
+        }
+        using var response = await client.GetAsync(href);
+        Assert.Equal(MetalinkWriter.ContentType(format), response.Content.Headers.ContentType!.MediaType);
+        var folder = Path.Combine(factory.DataPath, "aria2-" + order.Id());
+        Directory.CreateDirectory(folder);
+        var metalink = Path.Combine(folder, "order" + MetalinkWriter.Extension(format));
+        await File.WriteAllBytesAsync(metalink, await response.Content.ReadAsByteArrayAsync());
+
         List<OrderFile> files;
         await using (var db = factory.CreateDbContext())
         {
             Assert.True(await db.SubOrders.CountAsync(s => s.OrderId == order.Id()) > 2, "more sub-orders than the throttle lets stage at once");
             files = await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == order.Id()).ToListAsync();
         }
-
-        var folder = Path.Combine(factory.DataPath, "aria2-" + order.Id());
-        Directory.CreateDirectory(folder);
-        var metalink = Path.Combine(folder, "order.meta4");
-        await File.WriteAllBytesAsync(metalink, await client.GetByteArrayAsync($"/api/user/orders/{order.Id()}/metalink/download?notReady=503"));
+        Assert.Contains(files, f => f.State == OrderFileState.Pending);
+        Assert.All(files, f => Assert.NotNull(f.Md5));
         var (code, output) = await Tools.RunAsync("aria2c",
             $"-M {metalink} -d {folder}/out --retry-wait=1 --max-tries=0 --max-file-not-found=0 --auto-file-renaming=false --console-log-level=warn --summary-interval=0 --check-integrity=true -j 4",
             timeoutSeconds: 180);
@@ -51,8 +77,9 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
         {
             var path = Path.Combine(folder, "out", file.Name);
             Assert.True(File.Exists(path), $"{file.Name} missing");
-            await using var stream = File.OpenRead(path);
-            Assert.Equal(file.Checksum, Convert.ToHexStringLower(await SHA256.HashDataAsync(stream)));
+            var bytes = await File.ReadAllBytesAsync(path);
+            Assert.Equal(file.Checksum, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            Assert.Equal(file.Md5, Convert.ToHexStringLower(MD5.HashData(bytes)));
         }
         // aria2's downloads marked every file DOWNLOADED; the throttle let every sub-order through.
         var done = await WaitForOrderAsync(client, order.Id(), o => o.Status() == "DONE", 10);

@@ -4,7 +4,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Xml;
 using System.Xml.Linq;
+using System.Xml.Schema;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -124,43 +126,127 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
         Assert.Single(files, f => f.State == OrderFileState.Available);
     }
 
-    [Fact]
-    public async Task The_metalink_lists_every_file_with_size_hash_and_a_public_url_that_downloads_it()
+    private static string Md5(byte[] bytes) => Convert.ToHexStringLower(MD5.HashData(bytes));
+
+    /// <summary>Every file of the order, in the metalink's order (dataset task, then id).</summary>
+    private async Task<List<OrderFile>> AllFilesAsync(long orderId)
     {
-        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "metalink");
-        var files = await FilesAsync(orderId);
+        await using var db = factory.CreateDbContext();
+        return await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == orderId).OrderBy(f => f.DatasetTaskId).ThenBy(f => f.Id).ToListAsync();
+    }
+
+    [Fact]
+    public async Task The_default_metalink_is_metalink_3_and_the_regards_downloader_reads_name_size_url_and_md5_of_every_file()
+    {
+        // Two datasets (two dataset tasks), online and nearline files.
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        await FillCartAsync(client, new { datasetId = Swot, q = "SSH_001_01" });
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/order/basket/selection", new { datasetId = Sentinel, q = "_0001" })).StatusCode);
+        var orderId = (await CreateOrderAsync(client, "metalink")).Id();
+        await WaitForOrderAsync(client, orderId, o => o.Status() == "DONE");
+        var files = await AllFilesAsync(orderId);
+        Assert.Equal(2, files.Select(f => f.DatasetTaskId).Distinct().Count());
         using var response = await client.GetAsync($"/api/user/orders/{orderId}/metalink/download");
-        Assert.Equal("application/metalink4+xml", response.Content.Headers.ContentType!.MediaType);
-        Assert.Equal($"order_{orderId}.meta4", response.Content.Headers.ContentDisposition!.FileName!.Trim('"'));
-        var doc = XDocument.Parse(await response.Content.ReadAsStringAsync());
-        XNamespace ns = "urn:ietf:params:xml:ns:metalink";
-        Assert.Equal(ns + "metalink", doc.Root!.Name);
-        Assert.Equal(await AllFilesCountAsync(orderId), doc.Root.Elements(ns + "file").Count());
-        // External files point to their own URL; the others to the public file endpoint.
-        var entries = doc.Root.Elements(ns + "file").Where(e => e.Element(ns + "url")!.Value.Contains("/api/orders/public/files/")).ToList();
-        Assert.Equal(files.Count, entries.Count);
-        foreach (var entry in entries)
-        {
-            var hash = entry.Element(ns + "hash")!;
-            Assert.Equal("sha-256", hash.Attribute("type")!.Value);
-            var file = files.Single(f => f.Checksum == hash.Value);
-            Assert.Equal(file.Size, long.Parse(entry.Element(ns + "size")!.Value));
-            Assert.Equal(file.Name, entry.Attribute("name")!.Value);
-        }
-        // Every URL works without a session: the public token carries the access.
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        // As REGARDS: no charset.
+        Assert.Equal("application/metalink+xml", response.Content.Headers.ContentType!.ToString());
+        // REGARDS' order_{id}_{time}.metalink, the time without the colons no Windows file name may hold.
+        Assert.Matches($@"^order_{orderId}_\d{{4}}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.metalink$", response.Content.Headers.ContentDisposition!.FileName!.Trim('"'));
+
+        var links = RegardsDownloaderParser.Parse(await response.Content.ReadAsStreamAsync());
+        Assert.Equal(files.Count, links.Count);
+        var baseUrl = client.BaseAddress!.ToString().TrimEnd('/');
         var anonymous = factory.CreateAnonymousClient();
-        foreach (var entry in entries)
+        foreach (var (file, link) in files.Zip(links))
         {
-            var bytes = await anonymous.GetByteArrayAsync(entry.Element(ns + "url")!.Value);
-            Assert.Equal(entry.Element(ns + "hash")!.Value, Sha256(bytes));
+            Assert.Equal(file.Name, link.Name);
+            Assert.Equal(file.Size, link.Size);
+            if (file.Tier == StorageTier.External)
+            {
+                Assert.Equal(file.Location, link.Url);
+                continue;
+            }
+            Assert.StartsWith($"{baseUrl}/api/orders/public/files/{file.Id}?orderToken=", link.Url);
+            // The hash the Downloader verifies is the MD5 (it ignores the xsd's "sha256" spelling): the catalog's, copied
+            // at completion, and the MD5 of the bytes its URL serves without a session.
+            Assert.Equal(("md5", file.Md5), (link.HashType, link.Hash));
+            var bytes = await anonymous.GetByteArrayAsync(link.Url);
+            Assert.Equal(file.Size, bytes.Length);
+            Assert.Equal(file.Md5, Md5(bytes));
         }
         // Marked once each response completed on the server side.
         await WaitAsync(async () => (await FilesAsync(orderId)).All(f => f.State == OrderFileState.Downloaded), 5, "all files downloaded");
+    }
 
-        var v3 = XDocument.Parse(await client.GetStringAsync($"/api/user/orders/{orderId}/metalink/download?format=v3"));
-        XNamespace ns3 = "http://www.metalinker.org/";
-        Assert.Equal("3.0", v3.Root!.Attribute("version")!.Value);
-        Assert.Equal(await AllFilesCountAsync(orderId), v3.Root.Element(ns3 + "files")!.Elements(ns3 + "file").Count());
+    /// <summary>REGARDS' own schema (rs-order's metalink.xsd, copied byte for byte), with warnings reported.</summary>
+    private static List<string> ValidateAgainstRegardsXsd(string document)
+    {
+        var schemas = new XmlSchemaSet();
+        schemas.Add(null, Path.Combine(AppContext.BaseDirectory, "Downloads", "regards-metalink.xsd"));
+        var settings = new XmlReaderSettings { ValidationType = ValidationType.Schema, Schemas = schemas, DtdProcessing = DtdProcessing.Prohibit };
+        settings.ValidationFlags |= XmlSchemaValidationFlags.ReportValidationWarnings;
+        var problems = new List<string>();
+        settings.ValidationEventHandler += (_, e) => problems.Add($"{e.Severity} line {e.Exception.LineNumber}: {e.Message}");
+        using var reader = XmlReader.Create(new StringReader(document), settings);
+        while (reader.Read())
+        {
+        }
+        return problems;
+    }
+
+    [Fact]
+    public async Task The_metalink_3_documents_validate_against_regards_metalink_xsd_with_no_error_and_no_warning()
+    {
+        // The whole dataset: online files and external quicklooks (https links).
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot }, "metalink-xsd");
+        var token = factory.Services.GetRequiredService<OrderTokens>().Create(orderId, DemoUsers.User, DateTime.UtcNow.AddDays(1));
+        var documents = new[]
+        {
+            await client.GetStringAsync(MetalinkLinks.OfOrder(orderId, MetalinkFormat.V3)),
+            await factory.CreateAnonymousClient().GetStringAsync(MetalinkLinks.Public("", token, MetalinkFormat.V3)),
+        };
+        foreach (var document in documents)
+        {
+            Assert.Empty(ValidateAgainstRegardsXsd(document));
+            var urls = XDocument.Parse(document).Descendants(XName.Get("url", MetalinkWriter.V3Namespace)).ToList();
+            Assert.Equal(await AllFilesCountAsync(orderId), urls.Count);
+            // Both kinds of url, each with the type aria2 needs: internal (Kestrel: http) and external (https).
+            Assert.Contains(urls, u => u.Attribute("type")!.Value == "http" && u.Value.Contains("&notReady=503"));
+            Assert.Contains(urls, u => u.Attribute("type")!.Value == "https");
+        }
+        // The validator does catch a document that is not REGARDS' format.
+        Assert.NotEmpty(ValidateAgainstRegardsXsd(await client.GetStringAsync($"/api/user/orders/{orderId}/metalink/download?format=v4")));
+    }
+
+    [Fact]
+    public async Task Metalink_4_comes_with_format_v4_or_an_accept_header_and_lists_sha_256_and_md5()
+    {
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "metalink4");
+        var files = await FilesAsync(orderId);
+        var byAccept = new HttpRequestMessage(HttpMethod.Get, $"/api/user/orders/{orderId}/metalink/download");
+        byAccept.Headers.Accept.ParseAdd("application/metalink4+xml");
+        foreach (var request in new[] { new HttpRequestMessage(HttpMethod.Get, $"/api/user/orders/{orderId}/metalink/download?format=v4"), byAccept })
+        {
+            using var response = await client.SendAsync(request);
+            Assert.Equal("application/metalink4+xml", response.Content.Headers.ContentType!.MediaType);
+            Assert.Matches($@"^order_{orderId}_\d{{4}}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.meta4$", response.Content.Headers.ContentDisposition!.FileName!.Trim('"'));
+            var doc = XDocument.Parse(await response.Content.ReadAsStringAsync());
+            XNamespace ns = MetalinkWriter.V4Namespace;
+            Assert.Equal(ns + "metalink", doc.Root!.Name);
+            Assert.Equal(await AllFilesCountAsync(orderId), doc.Root.Elements(ns + "file").Count());
+            foreach (var file in files)
+            {
+                var entry = doc.Root.Elements(ns + "file").Single(e => e.Element(ns + "url")!.Value.Contains($"/api/orders/public/files/{file.Id}?"));
+                Assert.Equal(file.Name, entry.Attribute("name")!.Value);
+                Assert.Equal(file.Size, long.Parse(entry.Element(ns + "size")!.Value));
+                var hashes = entry.Elements(ns + "hash").ToDictionary(h => h.Attribute("type")!.Value, h => h.Value);
+                Assert.Equal(new Dictionary<string, string> { ["sha-256"] = file.Checksum!, ["md5"] = file.Md5! }, hashes);
+            }
+        }
+        // v3 by name too; anything else is refused; another user's order is not found.
+        using var v3 = await client.GetAsync($"/api/user/orders/{orderId}/metalink/download?format=v3");
+        Assert.Equal("application/metalink+xml", v3.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(XName.Get("metalink", MetalinkWriter.V3Namespace), XDocument.Parse(await v3.Content.ReadAsStringAsync()).Root!.Name);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync($"/api/user/orders/{orderId}/metalink/download?format=v9")).StatusCode);
         var guest = await factory.CreateClientForAsync(DemoUsers.Guest);
         Assert.Equal(HttpStatusCode.NotFound, (await guest.GetAsync($"/api/user/orders/{orderId}/metalink/download")).StatusCode);
@@ -255,7 +341,7 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
     }
 
     [Fact]
-    public async Task Pending_files_answer_202_or_503_with_retry_headers_and_files_in_error_422()
+    public async Task Pending_files_answer_202_or_503_to_get_and_head_with_retry_headers_and_files_in_error_422()
     {
         var (client, orderId) = await DoneOrderAsync(DemoUsers.User, new { datasetId = Swot, q = "SSH_001_01" }, "not-ready");
         var files = await FilesAsync(orderId);
@@ -271,9 +357,14 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
         Assert.Empty(await pending.Content.ReadAsByteArrayAsync());
 
         var token = factory.Services.GetRequiredService<OrderTokens>().Create(orderId, DemoUsers.User, DateTime.UtcNow.AddDays(1));
-        using var unavailable = await factory.CreateAnonymousClient().GetAsync($"/api/orders/public/files/{files[0].Id}?orderToken={Uri.EscapeDataString(token)}&notReady=503");
+        var notReady503 = $"/api/orders/public/files/{files[0].Id}?orderToken={Uri.EscapeDataString(token)}&notReady=503";
+        using var unavailable = await factory.CreateAnonymousClient().GetAsync(notReady503);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
         Assert.NotNull(unavailable.Headers.RetryAfter);
+        // The REGARDS Downloader checks a link with a HEAD first: the same 503, which it retries.
+        using var head = await factory.CreateAnonymousClient().SendAsync(new HttpRequestMessage(HttpMethod.Head, notReady503));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, head.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), head.Headers.RetryAfter!.Delta);
 
         using var error = await client.GetAsync($"/api/orders/files/{files[1].Id}");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, error.StatusCode);
@@ -390,7 +481,11 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
         var link = System.Text.RegularExpressions.Regex.Match(mail!, @"http://localhost:5080(/api/user/orders/metalink/download\?orderToken=\S+)").Groups[1].Value;
         Assert.NotEmpty(link);
         Assert.Contains("/orders", mail);
-        var metalink = XDocument.Parse(await factory.CreateAnonymousClient().GetStringAsync(link));
-        Assert.Equal(await AllFilesCountAsync(orderId), metalink.Root!.Elements().Count(e => e.Name.LocalName == "file"));
+        // The clients that read the mailed document (Metalink 3): the REGARDS Downloader and aria2.
+        Assert.Contains("REGARDS Downloader", mail);
+        Assert.Contains("aria2c -M", mail);
+        Assert.DoesNotContain(".meta4", mail);
+        var links = RegardsDownloaderParser.Parse(await factory.CreateAnonymousClient().GetStreamAsync(link));
+        Assert.Equal(await AllFilesCountAsync(orderId), links.Count);
     }
 }

@@ -91,11 +91,11 @@ public sealed class OrderMailsTests : IDisposable
             Assert.Contains("orderToken=", link);
             Assert.EndsWith("&notReady=503", link);
         }
-        // The link opens the order's metalink without signing in.
+        // The link opens the order's metalink (Metalink 3, as REGARDS mails it) without signing in.
         var metalink = XDocument.Parse(await factory.CreateAnonymousClient().GetStringAsync(PathAndQuery(MetalinkLinks(mails[0])[0])));
         await using (var db = factory.CreateDbContext())
         {
-            Assert.Equal(await db.OrderFiles.CountAsync(f => f.OrderId == orderId), metalink.Root!.Elements().Count(e => e.Name.LocalName == "file"));
+            Assert.Equal(await db.OrderFiles.CountAsync(f => f.OrderId == orderId), metalink.Descendants(XName.Get("file", Regards.Portal.Downloads.MetalinkWriter.V3Namespace)).Count());
         }
     }
 

@@ -148,14 +148,14 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
     /// <summary>The admin's row actions: extend expiry for live orders, remove only for DELETED ones.</summary>
     public static TheoryData<OrderStatus, string[]> AdminButtons => new()
     {
-        { OrderStatus.Running, ["order-pause", "order-metalink", "order-zip", "order-extend", "order-cancel", "order-detail"] },
-        { OrderStatus.Done, ["order-metalink", "order-zip", "order-restart", "order-extend", "order-cancel", "order-detail"] },
+        { OrderStatus.Running, ["order-pause", "order-metalink", "order-metalink4", "order-zip", "order-extend", "order-cancel", "order-detail"] },
+        { OrderStatus.Done, ["order-metalink", "order-metalink4", "order-zip", "order-restart", "order-extend", "order-cancel", "order-detail"] },
         { OrderStatus.Expired, ["order-cancel", "order-detail"] },
         { OrderStatus.Deleted, ["order-remove", "order-detail"] },
     };
 
     private static readonly string[] RowButtons =
-        ["order-pause", "order-resume", "order-metalink", "order-zip", "order-retry", "order-restart", "order-extend", "order-cancel", "order-remove", "order-detail"];
+        ["order-pause", "order-resume", "order-metalink", "order-metalink4", "order-zip", "order-retry", "order-restart", "order-extend", "order-cancel", "order-remove", "order-detail"];
 
     [Theory]
     [MemberData(nameof(AdminButtons))]

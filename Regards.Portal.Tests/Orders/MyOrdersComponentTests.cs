@@ -20,17 +20,17 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
     public static TheoryData<OrderStatus, string[]> EnabledButtons => new()
     {
         { OrderStatus.Pending, ["order-pause", "order-cancel", "order-detail"] },
-        { OrderStatus.Running, ["order-pause", "order-metalink", "order-zip", "order-cancel", "order-detail"] },
-        { OrderStatus.Paused, ["order-resume", "order-metalink", "order-zip", "order-cancel", "order-detail"] },
-        { OrderStatus.Done, ["order-metalink", "order-zip", "order-restart", "order-cancel", "order-detail"] },
-        { OrderStatus.DoneWithWarning, ["order-metalink", "order-zip", "order-retry", "order-restart", "order-cancel", "order-detail"] },
+        { OrderStatus.Running, ["order-pause", "order-metalink", "order-metalink4", "order-zip", "order-cancel", "order-detail"] },
+        { OrderStatus.Paused, ["order-resume", "order-metalink", "order-metalink4", "order-zip", "order-cancel", "order-detail"] },
+        { OrderStatus.Done, ["order-metalink", "order-metalink4", "order-zip", "order-restart", "order-cancel", "order-detail"] },
+        { OrderStatus.DoneWithWarning, ["order-metalink", "order-metalink4", "order-zip", "order-retry", "order-restart", "order-cancel", "order-detail"] },
         { OrderStatus.Failed, ["order-retry", "order-restart", "order-cancel", "order-detail"] },
         { OrderStatus.Expired, ["order-cancel", "order-detail"] },
         { OrderStatus.Error, ["order-detail"] },
     };
 
     private static readonly string[] RowButtons =
-        ["order-pause", "order-resume", "order-metalink", "order-zip", "order-retry", "order-restart", "order-extend", "order-cancel", "order-remove", "order-detail"];
+        ["order-pause", "order-resume", "order-metalink", "order-metalink4", "order-zip", "order-retry", "order-restart", "order-extend", "order-cancel", "order-remove", "order-detail"];
 
     [Theory]
     [MemberData(nameof(EnabledButtons))]
@@ -50,6 +50,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         Assert.Equal(allowed.Contains(OrderAction.Pause), enabled.Contains("order-pause"));
         Assert.Equal(allowed.Contains(OrderAction.Resume), enabled.Contains("order-resume"));
         Assert.Equal(allowed.Contains(OrderAction.Metalink), enabled.Contains("order-metalink"));
+        Assert.Equal(allowed.Contains(OrderAction.Metalink), enabled.Contains("order-metalink4"));
         Assert.Equal(allowed.Contains(OrderAction.Download), enabled.Contains("order-zip"));
         Assert.Equal(allowed.Contains(OrderAction.Retry), enabled.Contains("order-retry"));
         Assert.Equal(allowed.Contains(OrderAction.Restart), enabled.Contains("order-restart"));
@@ -61,9 +62,11 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         {
             Assert.Equal($"/api/user/orders/{order.Id}/download", row.QuerySelector("[data-testid=order-zip]")!.GetAttribute("href"));
         }
+        // Both documents, each link asking for 503 on files not restored yet (what download clients retry).
         if (enabled.Contains("order-metalink"))
         {
-            Assert.Equal($"/api/user/orders/{order.Id}/metalink/download", row.QuerySelector("[data-testid=order-metalink]")!.GetAttribute("href"));
+            Assert.Equal($"/api/user/orders/{order.Id}/metalink/download?notReady=503", row.QuerySelector("[data-testid=order-metalink]")!.GetAttribute("href"));
+            Assert.Equal($"/api/user/orders/{order.Id}/metalink/download?format=v4&notReady=503", row.QuerySelector("[data-testid=order-metalink4]")!.GetAttribute("href"));
         }
     }
 
@@ -303,6 +306,30 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         finally
         {
             (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
+        }
+    }
+
+    [Theory]
+    [InlineData("en-US", "the Metalink 3 file (.metalink) opens in the REGARDS Downloader", "the Metalink 4 file (.meta4) in aria2")]
+    [InlineData("fr-FR", "le fichier Metalink 3 (.metalink) s'ouvre dans le REGARDS Downloader", "le fichier Metalink 4 (.meta4) dans aria2")]
+    public async Task The_page_says_which_download_client_reads_which_metalink(string language, string v3, string v4)
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        await factory.SeedOrderAsync(owner, OrderStatus.Done);
+        var uiCulture = CultureInfo.CurrentUICulture;
+        CultureInfo.CurrentUICulture = new CultureInfo(language);
+        try
+        {
+            await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+            var page = ctx.Render<MyOrdersPage>();
+            page.WaitForElement("[data-testid=order-actions]", Wait);
+            var hint = page.Find("[data-testid=metalink-hint]").TextContent;
+            Assert.Contains(v3, hint);
+            Assert.Contains(v4, hint);
+        }
+        finally
+        {
+            CultureInfo.CurrentUICulture = uiCulture;
         }
     }
 

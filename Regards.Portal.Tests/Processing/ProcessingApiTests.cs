@@ -230,11 +230,12 @@ public sealed class ProcessingApiTests(ProcessingApiFactory factory) : IClassFix
         Assert.Equal("compress", processing.GetProperty("processBusinessId").GetString());
         Assert.Equal("smallest", processing.GetProperty("parameters").GetProperty("level").GetString());
 
-        // The metalink lists the outputs with their SHA-256.
+        // The metalink lists the outputs with their MD5 and SHA-256 (the xsd's spellings in Metalink 3).
         var metalink = await client.GetStringAsync($"/api/user/orders/{order.Id()}/metalink/download");
-        Assert.All(files, f => Assert.Contains($"<hash type=\"sha-256\">{f.Checksum}</hash>", metalink));
+        Assert.All(files, f => Assert.Contains($"<hash type=\"md5\">{f.Md5}</hash>", metalink));
+        Assert.All(files, f => Assert.Contains($"<hash type=\"sha256\">{f.Checksum}</hash>", metalink));
 
-        // The zip holds them; each inflates to the catalog file it came from.
+        // The zip holds them, with those hashes; each inflates to the catalog file it came from.
         var catalog = await CatalogChecksumsAsync(Sentinel);
         var zip = await client.GetByteArrayAsync($"/api/user/orders/{order.Id()}/download");
         using var archive = new ZipArchive(new MemoryStream(zip));
@@ -242,7 +243,16 @@ public sealed class ProcessingApiTests(ProcessingApiFactory factory) : IClassFix
         Assert.Equal(files.Count, entries.Count);
         foreach (var entry in entries)
         {
-            await using var gzip = new GZipStream(await entry.OpenAsync(), CompressionMode.Decompress);
+            using var bytes = new MemoryStream();
+            await using (var stored = await entry.OpenAsync())
+            {
+                await stored.CopyToAsync(bytes);
+            }
+            var file = files.Single(f => f.Name == entry.Name);
+            Assert.Equal(file.Md5, Convert.ToHexStringLower(MD5.HashData(bytes.ToArray())));
+            Assert.Equal(file.Checksum, Convert.ToHexStringLower(SHA256.HashData(bytes.ToArray())));
+            bytes.Position = 0;
+            await using var gzip = new GZipStream(bytes, CompressionMode.Decompress);
             Assert.Equal(catalog[entry.Name[..^3]], Convert.ToHexStringLower(await SHA256.HashDataAsync(gzip)));
         }
         await WaitForOrderAsync(client, order.Id(), o => o.GetProperty("availableFilesCount").GetInt32() == 0);

@@ -48,11 +48,12 @@ public sealed class ProcessingsTests
         Assert.Empty(Inflate(files["empty.dat.gz"]));
         Assert.True(files["b.txt.gz"].Length < text.Length / 20, "repetitive text compresses");
         Assert.Equal([0x1f, 0x8b], files["a.nc.gz"][..2]); // RFC 1952 magic
-        // Every recorded output carries the size and SHA-256 of the bytes written and the object of its input.
+        // Every recorded output carries the size, SHA-256 and MD5 of the bytes written and the object of its input.
         foreach (var output in execution.Outputs)
         {
             Assert.Equal(files[output.Name].Length, output.Size);
             Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(files[output.Name])), output.Sha256);
+            Assert.Equal(Convert.ToHexStringLower(MD5.HashData(files[output.Name])), output.Md5);
             Assert.Equal("application/gzip", output.MimeType);
         }
         Assert.Equal("OBJ-1", execution.Outputs.Single(o => o.Name == "b.txt.gz").DataObjectId);

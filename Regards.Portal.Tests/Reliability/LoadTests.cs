@@ -49,12 +49,13 @@ public sealed class LoadTests(ITestOutputHelper output) : IAsyncLifetime
         var order = await OrderUntilDoneAsync(owner, new { datasetId = Swot }, "load");
         var orderId = order.Id();
 
-        // The targets come from the public metalink: what a download client gets.
+        // The targets come from the metalink: what a download client (here one that asks for Metalink 4) gets.
         XNamespace ns = "urn:ietf:params:xml:ns:metalink";
-        var metalink = XDocument.Parse(await owner.GetStringAsync($"/api/user/orders/{orderId}/metalink/download"));
+        var metalink = XDocument.Parse(await owner.GetStringAsync($"/api/user/orders/{orderId}/metalink/download?format=v4"));
         var targets = metalink.Descendants(ns + "file")
-            .Where(f => f.Element(ns + "hash") is not null && f.Element(ns + "size") is not null)
-            .Select(f => new Target(f.Element(ns + "url")!.Value, long.Parse(f.Element(ns + "size")!.Value), f.Element(ns + "hash")!.Value))
+            .Select(f => (File: f, Sha256: f.Elements(ns + "hash").FirstOrDefault(h => h.Attribute("type")?.Value == "sha-256")))
+            .Where(f => f.Sha256 is not null && f.File.Element(ns + "size") is not null)
+            .Select(f => new Target(f.File.Element(ns + "url")!.Value, long.Parse(f.File.Element(ns + "size")!.Value), f.Sha256!.Value))
             .Where(t => t.Url.Contains("/api/orders/public/files/", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(targets);
         var token = targets[0].Url[(targets[0].Url.IndexOf("orderToken=", StringComparison.Ordinal) + "orderToken=".Length)..];

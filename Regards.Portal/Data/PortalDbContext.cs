@@ -168,6 +168,7 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
             e.Property(x => x.Name).HasMaxLength(255);
             e.Property(x => x.MimeType).HasMaxLength(100);
             e.Property(x => x.Checksum).HasMaxLength(64);
+            e.Property(x => x.Md5).HasMaxLength(32);
             e.Property(x => x.Location).HasMaxLength(1000);
             e.Property(x => x.DownloadError).HasMaxLength(500);
             e.Property(x => x.Version).IsConcurrencyToken();

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Microsoft.Net.Http.Headers;
 using Regards.Portal.Catalog;
 using Regards.Portal.Data;
 using Regards.Portal.Identity;
@@ -354,28 +355,71 @@ public sealed class DownloadService(
         return (new DownloadableOrder(order.Id, order.Owner, order.Label, order.ExpirationDate), CreateToken(order));
     }
 
-    /// <summary>Every file of the order (any state), streamed a page of rows at a time into the metalink document.</summary>
+    /// <summary>
+    /// The document asked for: <c>?format=</c> first (v3/metalink, v4/meta4), else Metalink 4 for a client that
+    /// accepts <c>application/metalink4+xml</c> at least as much as <c>application/metalink+xml</c> (aria2 lists
+    /// both, v4 first), else Metalink 3 as REGARDS.
+    /// </summary>
+    public static MetalinkFormat MetalinkFormatFor(string? format, IList<MediaTypeHeaderValue> accept)
+    {
+        switch (format?.ToLowerInvariant())
+        {
+            case "v3" or "metalink":
+                return MetalinkFormat.V3;
+            case "v4" or "meta4":
+                return MetalinkFormat.V4;
+            case null or "":
+                break;
+            default:
+                throw PortalException.BadRequest("BAD_FORMAT", "format is v3 (default) or v4.");
+        }
+        double? Quality(string mediaType) => accept.Where(a => a.MediaType.Equals(mediaType, StringComparison.OrdinalIgnoreCase))
+            .Select(a => a.Quality ?? 1).Cast<double?>().Max();
+        var v4 = Quality(MetalinkWriter.ContentType(MetalinkFormat.V4));
+        return v4 > 0 && v4 >= (Quality(MetalinkWriter.ContentType(MetalinkFormat.V3)) ?? 0) ? MetalinkFormat.V4 : MetalinkFormat.V3;
+    }
+
+    /// <summary>
+    /// REGARDS' pattern <c>order_{id}_{OffsetDateTime.now()}.metalink</c>, whose ISO time has colons: ':' is refused in
+    /// Windows file names (and browsers rewrite it), so the time is ISO-8601 UTC to the second with '-' for ':'.
+    /// </summary>
+    public string MetalinkFileName(DownloadableOrder order, MetalinkFormat format) =>
+        $"order_{order.Id}_{time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH-mm-ss'Z'", CultureInfo.InvariantCulture)}{MetalinkWriter.Extension(format)}";
+
+    /// <summary>
+    /// Every file of the order (any state), streamed a page of rows at a time into the metalink document, dataset task
+    /// by dataset task: paging on the (DatasetTaskId, Id) index is a seek, where paging by order had no index giving the
+    /// Id order and sorted all the order's remaining files again for every page.
+    /// </summary>
     public async Task WriteMetalinkAsync(DownloadableOrder order, string token, string baseUrl, MetalinkFormat format, bool notReady503, Stream output, CancellationToken cancellationToken)
     {
         var writer = new MetalinkWriter(output, format, time.GetUtcNow().UtcDateTime);
         await writer.StartAsync(cancellationToken);
         var names = new UniqueNames();
         var query = "?orderToken=" + Uri.EscapeDataString(token) + (notReady503 ? "&notReady=503" : "");
-        long lastId = 0;
-        while (true)
+        List<long> tasks;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var page = await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == order.Id && f.Id > lastId).OrderBy(f => f.Id).Take(2000)
-                .Select(f => new { f.Id, f.Name, f.Size, f.Checksum, f.Tier, f.Location }).ToListAsync(cancellationToken);
-            if (page.Count == 0)
+            tasks = await db.DatasetTasks.Where(t => t.OrderId == order.Id).OrderBy(t => t.Id).Select(t => t.Id).ToListAsync(cancellationToken);
+        }
+        foreach (var task in tasks)
+        {
+            long lastId = 0;
+            while (true)
             {
-                break;
-            }
-            foreach (var f in page)
-            {
-                lastId = f.Id;
-                var url = f.Tier == StorageTier.External ? f.Location : $"{baseUrl}/api/orders/public/files/{f.Id}{query}";
-                await writer.WriteFileAsync(names.Next(f.Name), f.Size, f.Checksum, url, cancellationToken);
+                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                var page = await db.OrderFiles.AsNoTracking().Where(f => f.DatasetTaskId == task && f.Id > lastId).OrderBy(f => f.Id).Take(2000)
+                    .Select(f => new { f.Id, f.Name, f.Size, f.MimeType, f.Checksum, f.Md5, f.Tier, f.Location }).ToListAsync(cancellationToken);
+                if (page.Count == 0)
+                {
+                    break;
+                }
+                foreach (var f in page)
+                {
+                    lastId = f.Id;
+                    var url = f.Tier == StorageTier.External ? f.Location : $"{baseUrl}/api/orders/public/files/{f.Id}{query}";
+                    await writer.WriteFileAsync(new MetalinkEntry(names.Next(f.Name), f.Size, f.MimeType, f.Checksum, f.Md5, url), cancellationToken);
+                }
             }
         }
         await writer.EndAsync(cancellationToken);

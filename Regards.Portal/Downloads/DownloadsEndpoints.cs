@@ -60,7 +60,7 @@ public static class DownloadsEndpoints
 
     private static async Task<IResult> Metalink(long id, string? format, int? notReady, HttpContext context, ClaimsPrincipal principal, DownloadService downloads)
     {
-        var metalinkFormat = ParseFormat(format);
+        var metalinkFormat = DownloadService.MetalinkFormatFor(format, context.Request.GetTypedHeaders().Accept);
         var (order, token) = await downloads.PrepareMetalinkAsync(Caller.Require(principal), id, context.RequestAborted);
         await WriteMetalinkAsync(context, downloads, order, token, metalinkFormat, notReady);
         return Results.Empty;
@@ -68,7 +68,7 @@ public static class DownloadsEndpoints
 
     private static async Task<IResult> PublicMetalink(string? orderToken, string? format, int? notReady, HttpContext context, DownloadService downloads)
     {
-        var metalinkFormat = ParseFormat(format);
+        var metalinkFormat = DownloadService.MetalinkFormatFor(format, context.Request.GetTypedHeaders().Accept);
         var claims = downloads.RequireToken(orderToken);
         var (order, token) = await downloads.PrepareMetalinkAsync(claims, context.RequestAborted);
         await WriteMetalinkAsync(context, downloads, order, token, metalinkFormat, notReady);
@@ -78,7 +78,7 @@ public static class DownloadsEndpoints
     private static Task WriteMetalinkAsync(HttpContext context, DownloadService downloads, DownloadableOrder order, string token, MetalinkFormat format, int? notReady)
     {
         var baseUrl = downloads.PublicBaseUrl(context.Request);
-        return StreamAsync(context, MetalinkWriter.ContentType(format), $"order_{order.Id}{MetalinkWriter.Extension(format)}",
+        return StreamAsync(context, MetalinkWriter.ContentType(format), downloads.MetalinkFileName(order, format),
             body => downloads.WriteMetalinkAsync(order, token, baseUrl, format, notReady == 503, body, context.RequestAborted));
     }
 
@@ -94,13 +94,6 @@ public static class DownloadsEndpoints
         var file = await downloads.GetPublicFileAsync(claims, fileId, context.RequestAborted);
         await FileResponder.ServeAsync(context, downloads, file, notReady == 503);
     }
-
-    private static MetalinkFormat ParseFormat(string? format) => format?.ToLowerInvariant() switch
-    {
-        null or "" or "v4" or "meta4" => MetalinkFormat.V4,
-        "v3" => MetalinkFormat.V3,
-        _ => throw PortalException.BadRequest("BAD_FORMAT", "format is v4 (default) or v3."),
-    };
 
     /// <summary>Headers, then the body written straight to the response; a client that leaves just ends the stream.</summary>
     private static async Task StreamAsync(HttpContext context, string contentType, string fileName, Func<Stream, Task> write)

@@ -13,8 +13,8 @@ public sealed class OrderMailer(MailOutbox outbox, OrderTokens tokens, IOptions<
 {
     private string BaseUrl => options.Value.PortalBaseUrl.TrimEnd('/');
 
-    private string MetalinkUrl(Order order) =>
-        $"{BaseUrl}/api/user/orders/metalink/download?orderToken={Uri.EscapeDataString(tokens.Create(order))}&notReady=503";
+    /// <summary>Metalink 3, as REGARDS mails it: the REGARDS Downloader reads only that one, aria2 reads it too.</summary>
+    private string MetalinkUrl(Order order) => MetalinkLinks.Public(BaseUrl, tokens.Create(order), MetalinkFormat.V3);
 
     private string OrdersPage => $"{BaseUrl}/orders";
 
@@ -23,7 +23,7 @@ public sealed class OrderMailer(MailOutbox outbox, OrderTokens tokens, IOptions<
         [
             $"Your order \"{order.Label}\" (#{order.Id}) was created: {order.FilesCount} files, {order.TotalSize:N0} bytes.",
             $"It is available until {Date(order.ExpirationDate)}.",
-            $"Download all files with a download client (e.g. aria2c -M order.meta4) from this metalink: {MetalinkUrl(order)}",
+            $"Download all files with a download client from this metalink (open it in the REGARDS Downloader, or run aria2c -M on the saved file with --check-integrity=true): {MetalinkUrl(order)}",
             $"Follow its progress on your orders page: {OrdersPage}",
         ]));
 

@@ -123,7 +123,7 @@ public sealed class OrderCompletion(
                         .Select(x => new
                         {
                             x.Id, x.ProviderId,
-                            Files = x.Files.Where(file => types.Contains(file.DataType)).OrderBy(file => file.Id).Select(file => new { file.Name, file.Size, file.MimeType, file.Checksum, file.DataType, file.Tier, file.Location }).ToList(),
+                            Files = x.Files.Where(file => types.Contains(file.DataType)).OrderBy(file => file.Id).Select(file => new { file.Name, file.Size, file.MimeType, file.Checksum, file.Md5, file.DataType, file.Tier, file.Location }).ToList(),
                         })
                         .ToListAsync(cancellationToken);
                     if (page.Count == 0)
@@ -154,7 +154,7 @@ public sealed class OrderCompletion(
                             await writer.AddFileAsync(task, kept == 1, new OrderFile
                             {
                                 PublicId = Guid.NewGuid(), OrderId = orderId, DatasetTaskId = task.Id, DataObjectId = obj.Id, ProviderId = obj.ProviderId,
-                                Name = file.Name, Size = file.Size ?? 0, MimeType = file.MimeType, Checksum = file.Checksum, DataType = file.DataType,
+                                Name = file.Name, Size = file.Size ?? 0, MimeType = file.MimeType, Checksum = file.Checksum, Md5 = file.Md5, DataType = file.DataType,
                                 Tier = file.Tier, Location = file.Location,
                                 State = file.Tier == StorageTier.External ? OrderFileState.Available : OrderFileState.Pending,
                             }, cancellationToken);

@@ -143,6 +143,12 @@ public class OrderFile : IVersioned
     public long Size { get; set; }
     public string MimeType { get; set; } = "application/octet-stream";
     public string? Checksum { get; set; }
+
+    /// <summary>
+    /// MD5, lower-case hex: a hash type that REGARDS' metalink.xsd, the REGARDS Downloader and aria2 all accept. The
+    /// SHA-256 of <see cref="Checksum"/> is not: the xsd spells it "sha256", which the Downloader does not read.
+    /// </summary>
+    public string? Md5 { get; set; }
     public DataType DataType { get; set; }
     public StorageTier Tier { get; set; }
     public required string Location { get; set; }

@@ -5,11 +5,12 @@ using Regards.Portal.Catalog;
 namespace Regards.Portal.Processing;
 
 /// <summary>A file written by an execution, stored in the order's cache.</summary>
-public sealed record ProcessingOutput(string Name, string Location, long Size, string Sha256, string MimeType, string DataObjectId, DataType DataType);
+public sealed record ProcessingOutput(string Name, string Location, long Size, string Sha256, string Md5, string MimeType, string DataObjectId, DataType DataType);
 
 /// <summary>
 /// One execution of a processing on a sub-order's inputs. Outputs go straight to the order's cache through a stream
-/// that hashes and counts what is written, so nothing is buffered and every output has its size and SHA-256.
+/// that hashes and counts what is written, so nothing is buffered and every output has its size, SHA-256 and MD5
+/// (the metalinks carry both: MD5 is the hash REGARDS clients verify).
 /// </summary>
 public sealed class ProcessingExecution(
     IReadOnlyList<ProcessingInput> inputs,
@@ -36,7 +37,7 @@ public sealed class ProcessingExecution(
         var unique = UniqueName(SafeName(name));
         var (stream, location) = createFile(unique);
         var dataObjectId = source?.DataObjectId ?? (inputs.Count > 0 ? inputs[0].DataObjectId : "processing");
-        return new RecordingStream(stream, size => outputs.Add(new ProcessingOutput(unique, location, size.Bytes, size.Sha256, mimeType, dataObjectId, source?.DataType ?? DataType.RawData)));
+        return new RecordingStream(stream, written => outputs.Add(new ProcessingOutput(unique, location, written.Bytes, written.Sha256, written.Md5, mimeType, dataObjectId, source?.DataType ?? DataType.RawData)));
     }
 
     private static string SafeName(string name)
@@ -57,10 +58,12 @@ public sealed class ProcessingExecution(
         return candidate;
     }
 
-    /// <summary>Write-only pass-through that computes the SHA-256 and length of what goes through it.</summary>
-    private sealed class RecordingStream(Stream inner, Action<(long Bytes, string Sha256)> completed) : Stream
+    /// <summary>Write-only pass-through that computes the SHA-256, the MD5 and the length of what goes through it
+    /// (both hashes over the same buffers: one pass).</summary>
+    private sealed class RecordingStream(Stream inner, Action<(long Bytes, string Sha256, string Md5)> completed) : Stream
     {
-        private readonly IncrementalHash hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         private long length;
         private bool disposed;
 
@@ -74,20 +77,33 @@ public sealed class ProcessingExecution(
 
         public override void Write(ReadOnlySpan<byte> buffer)
         {
-            hash.AppendData(buffer);
+            Hash(buffer);
             length += buffer.Length;
             inner.Write(buffer);
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            hash.AppendData(buffer.Span);
+            Hash(buffer.Span);
             length += buffer.Length;
             await inner.WriteAsync(buffer, cancellationToken);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
             WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private void Hash(ReadOnlySpan<byte> buffer)
+        {
+            sha256.AppendData(buffer);
+            md5.AppendData(buffer);
+        }
+
+        private void Complete()
+        {
+            completed((length, Convert.ToHexStringLower(sha256.GetHashAndReset()), Convert.ToHexStringLower(md5.GetHashAndReset())));
+            sha256.Dispose();
+            md5.Dispose();
+        }
 
         public override void Flush() => inner.Flush();
         public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
@@ -101,8 +117,7 @@ public sealed class ProcessingExecution(
             {
                 disposed = true;
                 inner.Dispose();
-                completed((length, Convert.ToHexStringLower(hash.GetHashAndReset())));
-                hash.Dispose();
+                Complete();
             }
             base.Dispose(disposing);
         }
@@ -113,8 +128,7 @@ public sealed class ProcessingExecution(
             {
                 disposed = true;
                 await inner.DisposeAsync();
-                completed((length, Convert.ToHexStringLower(hash.GetHashAndReset())));
-                hash.Dispose();
+                Complete();
             }
             GC.SuppressFinalize(this);
         }

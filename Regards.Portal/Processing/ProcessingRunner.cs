@@ -100,7 +100,7 @@ public sealed class ProcessingRunner(
         {
             PublicId = Guid.NewGuid(), OrderId = orderId, SubOrderId = subOrderId, DatasetTaskId = template.DatasetTaskId,
             DataObjectId = o.DataObjectId, ProviderId = inputs.FirstOrDefault(i => i.DataObjectId == o.DataObjectId)?.ProviderId ?? template.ProviderId,
-            Name = o.Name, Size = o.Size, MimeType = o.MimeType, Checksum = o.Sha256, DataType = o.DataType,
+            Name = o.Name, Size = o.Size, MimeType = o.MimeType, Checksum = o.Sha256, Md5 = o.Md5, DataType = o.DataType,
             Tier = Catalog.StorageTier.Online, Location = o.Location, State = OrderFileState.Available,
         }));
         await db.SaveChangesAsync();

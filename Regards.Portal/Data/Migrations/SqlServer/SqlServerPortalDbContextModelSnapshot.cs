@@ -872,6 +872,10 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                         .HasMaxLength(1000)
                         .HasColumnType("nvarchar(1000)");
 
+                    b.Property<string>("Md5")
+                        .HasMaxLength(32)
+                        .HasColumnType("nvarchar(32)");
+
                     b.Property<string>("MimeType")
                         .IsRequired()
                         .HasMaxLength(100)
