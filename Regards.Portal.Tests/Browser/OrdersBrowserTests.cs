@@ -59,27 +59,7 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
             Assert.NotEmpty(archive.Entries);
         }
 
-        // Both metalinks of the row, with the session cookie, saved under REGARDS' name pattern (no ':' in it).
-        foreach (var (button, extension) in new[] { ("order-metalink", "metalink"), ("order-metalink4", "meta4") })
-        {
-            var metalink = await page.RunAndWaitForDownloadAsync(() => row.Locator($"[data-testid={button}]").ClickAsync());
-            Assert.Matches($@"^order_\d+_\d{{4}}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.{extension}$", metalink.SuggestedFilename);
-            var saved = Path.Combine(BrowserFixture.ScreenshotFolder, metalink.SuggestedFilename);
-            await metalink.SaveAsAsync(saved);
-            await using var document = File.OpenRead(saved);
-            if (extension == "metalink")
-            {
-                // What the REGARDS Downloader reads from it: the portal's files, with the MD5 it verifies and 503 while not ready.
-                var links = Downloads.RegardsDownloaderParser.Parse(document).Where(l => l.Url!.Contains("/api/orders/public/files/")).ToList();
-                Assert.NotEmpty(links);
-                Assert.All(links, l => Assert.Equal("md5", l.HashType));
-                Assert.All(links, l => Assert.EndsWith("&notReady=503", l.Url));
-            }
-            else
-            {
-                Assert.Equal("urn:ietf:params:xml:ns:metalink", System.Xml.Linq.XDocument.Load(document).Root!.Name.NamespaceName);
-            }
-        }
+        await AssertRowMetalinksAsync(page, row);
 
         await row.Locator("[data-testid=order-detail]").ClickAsync();
         await page.WaitForSelectorAsync("[data-testid=order-files] [data-testid=file-state]");
@@ -133,27 +113,7 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
             Assert.NotEmpty(archive.Entries);
         }
 
-        // Both metalinks of the row, with the session cookie, saved under REGARDS' name pattern (no ':' in it).
-        foreach (var (button, extension) in new[] { ("order-metalink", "metalink"), ("order-metalink4", "meta4") })
-        {
-            var metalink = await page.RunAndWaitForDownloadAsync(() => row.Locator($"[data-testid={button}]").ClickAsync());
-            Assert.Matches($@"^order_\d+_\d{{4}}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.{extension}$", metalink.SuggestedFilename);
-            var saved = Path.Combine(BrowserFixture.ScreenshotFolder, metalink.SuggestedFilename);
-            await metalink.SaveAsAsync(saved);
-            await using var document = File.OpenRead(saved);
-            if (extension == "metalink")
-            {
-                // What the REGARDS Downloader reads from it: the portal's files, with the MD5 it verifies and 503 while not ready.
-                var links = Downloads.RegardsDownloaderParser.Parse(document).Where(l => l.Url!.Contains("/api/orders/public/files/")).ToList();
-                Assert.NotEmpty(links);
-                Assert.All(links, l => Assert.Equal("md5", l.HashType));
-                Assert.All(links, l => Assert.EndsWith("&notReady=503", l.Url));
-            }
-            else
-            {
-                Assert.Equal("urn:ietf:params:xml:ns:metalink", System.Xml.Linq.XDocument.Load(document).Root!.Name.NamespaceName);
-            }
-        }
+        await AssertRowMetalinksAsync(page, row);
         await Assertions.Expect(progress).Not.ToHaveAttributeAsync("data-value", waitingAt.ToString(), new() { Timeout = 30_000 });
         Assert.True(int.Parse((await progress.GetAttributeAsync("data-value"))!) > waitingAt);
 
@@ -194,5 +154,30 @@ public sealed class OrdersBrowserTests(BrowserFixture browser)
 
         // The user's page follows: the order is gone there too.
         await Assertions.Expect(row).ToHaveCountAsync(0, new() { Timeout = 30_000 });
+    }
+
+    /// <summary>Both metalinks of the row, with the session cookie, saved under REGARDS' name pattern (no ':' in it).</summary>
+    private static async Task AssertRowMetalinksAsync(IPage page, ILocator row)
+    {
+        foreach (var (button, extension) in new[] { ("order-metalink", "metalink"), ("order-metalink4", "meta4") })
+        {
+            var metalink = await page.RunAndWaitForDownloadAsync(() => row.Locator($"[data-testid={button}]").ClickAsync());
+            Assert.Matches($@"^order_\d+_\d{{4}}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.{extension}$", metalink.SuggestedFilename);
+            var saved = Path.Combine(BrowserFixture.ScreenshotFolder, metalink.SuggestedFilename);
+            await metalink.SaveAsAsync(saved);
+            await using var document = File.OpenRead(saved);
+            if (extension == "metalink")
+            {
+                // What the REGARDS Downloader reads from it: the portal's files, with the MD5 it verifies and 503 while not ready.
+                var links = Downloads.RegardsDownloaderParser.Parse(document).Where(l => l.Url!.Contains("/api/orders/public/files/")).ToList();
+                Assert.NotEmpty(links);
+                Assert.All(links, l => Assert.Equal("md5", l.HashType));
+                Assert.All(links, l => Assert.EndsWith("&notReady=503", l.Url));
+            }
+            else
+            {
+                Assert.Equal("urn:ietf:params:xml:ns:metalink", System.Xml.Linq.XDocument.Load(document).Root!.Name.NamespaceName);
+            }
+        }
     }
 }

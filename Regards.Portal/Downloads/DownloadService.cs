@@ -106,25 +106,22 @@ public sealed class DownloadService(
         return await ListAsync(db, db.OrderFiles.Where(f => f.OrderId == orderId && f.DatasetTaskId == datasetTaskId), page, cancellationToken);
     }
 
-    public async Task<PagedResult<OrderFileDto>> ListAvailableAsync(Caller caller, long orderId, PageRequest page, CancellationToken cancellationToken)
+    /// <summary>The AVAILABLE files of the order, or of one of its files tasks (sub-orders): 404 when the task is not that order's.</summary>
+    public async Task<PagedResult<OrderFileDto>> ListAvailableAsync(Caller caller, long orderId, long? filesTaskId, PageRequest page, CancellationToken cancellationToken)
     {
         page.Validate();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await RequireOrderAsync(db, caller, orderId, cancellationToken);
-        return await ListAsync(db, db.OrderFiles.Where(f => f.OrderId == orderId && f.State == OrderFileState.Available), page, cancellationToken);
-    }
-
-    /// <summary>The AVAILABLE files of one files task (sub-order) of the order: 404 when the task is not that order's.</summary>
-    public async Task<PagedResult<OrderFileDto>> ListAvailableOfFilesTaskAsync(Caller caller, long orderId, long filesTaskId, PageRequest page, CancellationToken cancellationToken)
-    {
-        page.Validate();
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await RequireOrderAsync(db, caller, orderId, cancellationToken);
-        if (!await db.SubOrders.AnyAsync(s => s.Id == filesTaskId && s.OrderId == orderId, cancellationToken))
+        var files = db.OrderFiles.Where(f => f.OrderId == orderId && f.State == OrderFileState.Available);
+        if (filesTaskId is { } taskId)
         {
-            throw PortalException.NotFound("Files task");
+            if (!await db.SubOrders.AnyAsync(s => s.Id == taskId && s.OrderId == orderId, cancellationToken))
+            {
+                throw PortalException.NotFound("Files task");
+            }
+            files = files.Where(f => f.SubOrderId == taskId);
         }
-        return await ListAsync(db, db.OrderFiles.Where(f => f.OrderId == orderId && f.SubOrderId == filesTaskId && f.State == OrderFileState.Available), page, cancellationToken);
+        return await ListAsync(db, files, page, cancellationToken);
     }
 
     private static async Task<PagedResult<OrderFileDto>> ListAsync(PortalDbContext db, IQueryable<OrderFile> files, PageRequest page, CancellationToken cancellationToken)

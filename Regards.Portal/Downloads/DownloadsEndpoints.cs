@@ -22,9 +22,9 @@ public static class DownloadsEndpoints
         files.MapGet("/{orderId:long}/dataset/{datasetTaskId:long}/files", async (long orderId, long datasetTaskId, int? page, int? size, ClaimsPrincipal p, HttpContext c, DownloadService downloads, CancellationToken ct) =>
             FilesPage(c, await downloads.ListDatasetFilesAsync(Caller.Require(p), orderId, datasetTaskId, PageRequest.From(page, size), ct), withSelf: true)).RequireAuthorization();
         files.MapGet("/{orderId:long}/files/available", async (long orderId, int? page, int? size, ClaimsPrincipal p, HttpContext c, DownloadService downloads, CancellationToken ct) =>
-            FilesPage(c, await downloads.ListAvailableAsync(Caller.Require(p), orderId, PageRequest.From(page, size), ct), withSelf: false)).RequireAuthorization();
+            FilesPage(c, await downloads.ListAvailableAsync(Caller.Require(p), orderId, null, PageRequest.From(page, size), ct), withSelf: false)).RequireAuthorization();
         files.MapGet("/{orderId:long}/filesTask/{filesTaskId:long}/files/available", async (long orderId, long filesTaskId, int? page, int? size, ClaimsPrincipal p, HttpContext c, DownloadService downloads, CancellationToken ct) =>
-            FilesPage(c, await downloads.ListAvailableOfFilesTaskAsync(Caller.Require(p), orderId, filesTaskId, PageRequest.From(page, size), ct), withSelf: false)).RequireAuthorization();
+            FilesPage(c, await downloads.ListAvailableAsync(Caller.Require(p), orderId, filesTaskId, PageRequest.From(page, size), ct), withSelf: false)).RequireAuthorization();
         files.MapMethods("/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], File).RequireAuthorization().AcceptsQueryToken();
         files.MapMethods("/public/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], PublicFile).AllowAnonymous();
 
