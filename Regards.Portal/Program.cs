@@ -64,6 +64,7 @@ app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
 app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"),
     branch => branch.UseStatusCodePages(ApiProblems.WriteStatusCodeProblemAsync));
 app.UsePortalLocalization();
+app.UseCrossOriginGuard();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
