@@ -53,6 +53,7 @@ if (!app.Environment.IsDevelopment())
 {
     app.UseHsts();
 }
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 // Before routing: the REGARDS gateway's paths are rewritten to the portal's.
 app.UseRegardsGatewayPrefix();

@@ -42,4 +42,19 @@ public sealed class ProductionDefaultsTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = PortalAppFactory.DemoPassword(DemoUsers.Admin) })).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = "Site-Specific-Secret-42" })).StatusCode);
     }
+
+    [Fact]
+    public async Task Every_answer_says_nosniff_and_keeps_its_urls_to_itself()
+    {
+        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        var client = factory.CreateAnonymousClient();
+        foreach (var path in new[] { "/Account/Login", "/api/user/orders", "/api/orders/public/files/1?orderToken=forged", "/favicon.png", "/no-such-page" })
+        {
+            using var response = await client.GetAsync(path);
+            Assert.True(response.Headers.TryGetValues("X-Content-Type-Options", out var nosniff), path);
+            Assert.Equal("nosniff", Assert.Single(nosniff));
+            Assert.True(response.Headers.TryGetValues("Referrer-Policy", out var referrer), path);
+            Assert.Equal("same-origin", Assert.Single(referrer));
+        }
+    }
 }
