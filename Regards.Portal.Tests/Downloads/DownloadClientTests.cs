@@ -140,9 +140,37 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
     }
 
     /// <summary>
-    /// On a real socket: the client reads 128 KB of a 32 MB file and drops the connection (more than the loopback
-    /// socket buffers can hold is left, so the server cannot have sent it all). An in-memory test server may take the
-    /// whole body before the client lets go, which made this test depend on timing.
+    /// A client whose socket holds at most 64 KB: setting SO_RCVBUF turns Linux's receive-buffer autotuning off, which
+    /// here lets a loopback socket grow to 32 MB, enough to take a whole test file before the client lets go.
+    /// </summary>
+    private static HttpClient SmallWindowClient(HttpClient signedIn)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true, ReceiveBufferSize = 64 * 1024 };
+                try
+                {
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        var client = new HttpClient(handler) { BaseAddress = signedIn.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = signedIn.DefaultRequestHeaders.Authorization;
+        return client;
+    }
+
+    /// <summary>
+    /// On a real socket with a small receive window: the client reads 128 KB of a 32 MB file and drops the connection,
+    /// so the server cannot have sent it all. An in-memory test server may take the whole body before the client lets
+    /// go, and so may a loopback socket left to grow its buffers: both made this test depend on timing.
     /// </summary>
     [Fact]
     public async Task A_cut_download_is_recorded_as_download_error_and_a_later_complete_one_fixes_it()
@@ -154,7 +182,8 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
             return await db.OrderFiles.AsNoTracking().SingleAsync(f => f.OrderId == orderId);
         }
         var file = await FileAsync();
-        using (var response = await client.GetAsync($"/api/orders/files/{file.Id}", HttpCompletionOption.ResponseHeadersRead))
+        using var leaving = SmallWindowClient(client);
+        using (var response = await leaving.GetAsync($"/api/orders/files/{file.Id}", HttpCompletionOption.ResponseHeadersRead))
         {
             await using var stream = await response.Content.ReadAsStreamAsync();
             await stream.ReadAtLeastAsync(new byte[128 * 1024], 128 * 1024);
@@ -183,7 +212,8 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
     {
         // Four files: one sub-order here (SubOrderMaxFiles is 4), so the order is DONE without downloads.
         var (client, orderId) = await DoneOrderOfBigFilesAsync(4, 12 * 1024 * 1024, "big-zip", "zip-abort");
-        using (var response = await client.GetAsync($"/api/user/orders/{orderId}/download", HttpCompletionOption.ResponseHeadersRead))
+        using var leaving = SmallWindowClient(client);
+        using (var response = await leaving.GetAsync($"/api/user/orders/{orderId}/download", HttpCompletionOption.ResponseHeadersRead))
         {
             Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
             await using var stream = await response.Content.ReadAsStreamAsync();
