@@ -71,6 +71,12 @@ public sealed class FileTypesConverter : System.Text.Json.Serialization.JsonConv
     private static readonly DataType[] Quicklooks = [DataType.QuicklookSd, DataType.QuicklookMd, DataType.QuicklookHd];
     private static readonly Dictionary<string, DataType> ByName = Enum.GetValues<DataType>().ToDictionary(t => t.ApiName(), StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The types a REGARDS name stands for (<c>QUICKLOOK</c>: every size), or null for an unknown name.</summary>
+    public static IReadOnlyList<DataType>? TypesNamed(string? name) =>
+        string.Equals(name, "QUICKLOOK", StringComparison.OrdinalIgnoreCase) ? Quicklooks
+        : ByName.TryGetValue(name ?? "", out var type) ? [type]
+        : null;
+
     public override IReadOnlyList<DataType> Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options)
     {
         if (reader.TokenType != System.Text.Json.JsonTokenType.StartArray)
@@ -86,18 +92,7 @@ public sealed class FileTypesConverter : System.Text.Json.Serialization.JsonConv
                 continue;
             }
             var name = reader.TokenType == System.Text.Json.JsonTokenType.String ? reader.GetString() : null;
-            if (string.Equals(name, "QUICKLOOK", StringComparison.OrdinalIgnoreCase))
-            {
-                types.AddRange(Quicklooks);
-            }
-            else if (ByName.TryGetValue(name ?? "", out var type))
-            {
-                types.Add(type);
-            }
-            else
-            {
-                throw new System.Text.Json.JsonException($"Unknown file type '{name}'.");
-            }
+            types.AddRange(TypesNamed(name) ?? throw new System.Text.Json.JsonException($"Unknown file type '{name}'."));
         }
         return types.Distinct().ToList();
     }

@@ -99,6 +99,7 @@ public sealed class BasketService(
     /// </summary>
     public async Task<long?> CreateDetachedAsync(Caller caller, IReadOnlyList<SelectionRequest> requests, FileFilter? filter, CancellationToken cancellationToken = default)
     {
+        filter = NormalizeFileFilter(filter);
         var orderable = await access.GetOrderableDatasetIdsAsync(caller, cancellationToken);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var basket = new Basket { Owner = caller.Email, OrderId = -1 }; // never a current cart, even for a moment
@@ -221,6 +222,22 @@ public sealed class BasketService(
 
     public Task<BasketDto?> UpdateFileFiltersAsync(Caller caller, long datasetSelectionId, FileFilter? filter, CancellationToken cancellationToken = default)
     {
+        var normalized = NormalizeFileFilter(filter);
+        return ChangeAsync(caller, async (db, basket) =>
+        {
+            var selection = basket.DatasetSelections.FirstOrDefault(s => s.Id == datasetSelectionId) ?? throw PortalException.NotFound("Dataset selection");
+            if (normalized is not null && selection.Processing is not null)
+            {
+                throw PortalException.BadRequest("PROCESSING_SET", "Remove the processing of this dataset before filtering its files.");
+            }
+            selection.FileFilter = normalized;
+            await RecomputeAsync(db, selection, cancellationToken);
+        }, cancellationToken);
+    }
+
+    /// <summary>A file filter checked (a valid pattern, orderable types only), or null when it filters nothing.</summary>
+    public static FileFilter? NormalizeFileFilter(FileFilter? filter)
+    {
         if (filter?.FileNamePattern is { Length: > 0 } pattern)
         {
             try
@@ -236,17 +253,7 @@ public sealed class BasketService(
         {
             throw PortalException.BadRequest("BAD_FILE_TYPE", "Only raw data and quicklooks can be ordered.");
         }
-        var normalized = filter is null || (filter.FileTypes.Count == 0 && string.IsNullOrWhiteSpace(filter.FileNamePattern)) ? null : filter;
-        return ChangeAsync(caller, async (db, basket) =>
-        {
-            var selection = basket.DatasetSelections.FirstOrDefault(s => s.Id == datasetSelectionId) ?? throw PortalException.NotFound("Dataset selection");
-            if (normalized is not null && selection.Processing is not null)
-            {
-                throw PortalException.BadRequest("PROCESSING_SET", "Remove the processing of this dataset before filtering its files.");
-            }
-            selection.FileFilter = normalized;
-            await RecomputeAsync(db, selection, cancellationToken);
-        }, cancellationToken);
+        return filter is null || (filter.FileTypes.Count == 0 && string.IsNullOrWhiteSpace(filter.FileNamePattern)) ? null : filter;
     }
 
     /// <summary>Sets (checked against the processing catalogue, parameters resolved) or removes the processing of a dataset selection.</summary>

@@ -65,11 +65,7 @@ public static class SelectionBody
         {
             throw Bad("EMPTY_SELECTION", "The selection names no dataset, no search and no object. Say what to add: a dataset, a search, or the ids of objects.");
         }
-        if (request.From is { } from && request.To is { } to && from > to)
-        {
-            throw Bad("BAD_DATE_RANGE", "from must be before to.");
-        }
-        return request;
+        return request; // from after to is the cart's own rule (BasketService)
     }
 
     private static SelectionRequest ParseRegards(JsonElement body)

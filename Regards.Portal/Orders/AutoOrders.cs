@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using Regards.Portal.Basket;
 using Regards.Portal.Catalog;
 using Regards.Portal.Identity;
@@ -109,27 +108,9 @@ public sealed class AutoOrderService(BasketService baskets, OrderService orders,
         {
             throw Invalid("DATA_TYPES_REQUIRED", "filters.dataTypes should not be empty");
         }
-        var types = new List<DataType>();
-        foreach (var name in dataTypes)
-        {
-            types.AddRange(name?.ToUpperInvariant() switch
-            {
-                "RAWDATA" => [DataType.RawData],
-                "QUICKLOOK" => [DataType.QuicklookSd, DataType.QuicklookMd, DataType.QuicklookHd],
-                _ => throw Invalid("BAD_DATA_TYPE", $"Unknown data type '{name}': RAWDATA or QUICKLOOK."),
-            });
-        }
-        if (filters.FilenameRegExp is { Length: > 0 } pattern)
-        {
-            try
-            {
-                _ = new Regex(pattern, RegexOptions.None, TimeSpan.FromMilliseconds(200));
-            }
-            catch (ArgumentException)
-            {
-                throw PortalException.BadRequest("BAD_FILE_NAME_PATTERN", "filters.filenameRegExp is not a valid regular expression.");
-            }
-        }
+        var types = dataTypes.SelectMany(name => FileTypesConverter.TypesNamed(name)
+            ?? throw Invalid("BAD_DATA_TYPE", $"Unknown data type '{name}': RAWDATA or QUICKLOOK.")).ToList();
+        // The pattern and the types are checked with the cart's own rule when the order's cart is made.
         return new FileFilter { FileTypes = types.Distinct().ToList(), FileNamePattern = string.IsNullOrWhiteSpace(filters.FilenameRegExp) ? null : filters.FilenameRegExp };
     }
 

@@ -66,7 +66,7 @@ public static class OrdersEndpoints
     private static async Task<Ok<EntityModel<OrderDto>>> Get(long id, ClaimsPrincipal principal, HttpContext context, OrderService orders, CancellationToken cancellationToken) =>
         TypedResults.Ok((await orders.GetAsync(Caller.Require(principal), id, cancellationToken)).ToModel(new Hateoas(context)));
 
-    private static async Task<Ok<EntityModel<OrderDto>>> Remove(long id, ClaimsPrincipal principal, HttpContext context, OrderService orders, CancellationToken cancellationToken)
+    private static async Task<Ok<EntityModel<OrderDto>>> Remove(long id, ClaimsPrincipal principal, OrderService orders, CancellationToken cancellationToken)
     {
         var caller = Caller.Require(principal);
         // Reveal nothing to users who cannot see the order; a user who can see it but is no admin gets 403.
