@@ -294,6 +294,8 @@ public sealed class OrderMailsTests : IDisposable
             return await db.OutboxMails.AsNoTracking().Where(m => m.Subject == subject).ToListAsync();
         }
 
+        var elsewhere = DateTime.UtcNow.AddDays(10).Date;
+        var here = DateTime.UtcNow.AddDays(20).Date;
         // A save that fails (the order changed meanwhile: concurrency conflict) queues nothing.
         await using (var stale = factory.CreateDbContext())
         {
@@ -301,25 +303,25 @@ public sealed class OrderMailsTests : IDisposable
             await using (var other = factory.CreateDbContext())
             {
                 var same = await other.Orders.SingleAsync(o => o.Id == orderId);
-                same.Message = "changed elsewhere";
+                same.ExtendExpiration(elsewhere, DateTime.UtcNow);
                 await other.SaveChangesAsync();
             }
-            order.Message = "changed here";
+            order.ExtendExpiration(here, DateTime.UtcNow);
             outbox.Add(stale, Message("lost with its change"));
             await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => stale.SaveChangesAsync());
         }
         Assert.Empty(await RowsAsync("lost with its change"));
-        Assert.Equal("changed elsewhere", (await OrderRowAsync(orderId)).Message);
+        Assert.Equal(elsewhere, (await OrderRowAsync(orderId)).ExpirationDate);
 
         // The same save succeeding queues exactly one row, with its change.
         await using (var fresh = factory.CreateDbContext())
         {
             var order = await fresh.Orders.SingleAsync(o => o.Id == orderId);
-            order.Message = "changed here";
+            order.ExtendExpiration(here, DateTime.UtcNow);
             outbox.Add(fresh, Message("queued with its change"));
             await fresh.SaveChangesAsync();
         }
-        Assert.Equal("changed here", (await OrderRowAsync(orderId)).Message);
+        Assert.Equal(here, (await OrderRowAsync(orderId)).ExpirationDate);
         var queued = Assert.Single(await RowsAsync("queued with its change"));
         Assert.Equal(DemoUsers.User, queued.To);
         // The save woke the sender: it tried and failed (no pickup folder), the row stays for a retry.

@@ -139,7 +139,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         await using (var db = factory.CreateDbContext())
         {
             var row = await db.Orders.SingleAsync(o => o.Id == order.Id);
-            (row.Status, row.PercentCompleted) = (OrderStatus.Done, 100);
+            row.ApplyProgress(new OrderFigures(Files: 4, Pending: 0, Available: 2, Zippable: 2, InError: 0, TotalBytes: 4096, DoneBytes: 4096), anySubOrderWaiting: true, DateTime.UtcNow);
             await db.SaveChangesAsync();
             factory.Services.GetRequiredService<OrderChangeNotifier>().Publish(row);
         }
@@ -165,7 +165,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         await using (var db = factory.CreateDbContext())
         {
             var row = await db.Orders.SingleAsync(o => o.Id == order.Id);
-            row.PercentCompleted = 60;
+            row.ApplyProgress(new OrderFigures(Files: 4, Pending: 2, Available: 2, Zippable: 2, InError: 0, TotalBytes: 100, DoneBytes: 60), anySubOrderWaiting: false, DateTime.UtcNow);
             await db.SaveChangesAsync();
             factory.Services.GetRequiredService<OrderChangeNotifier>().Publish(row);
         }
@@ -189,7 +189,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         await using (var db = factory.CreateDbContext())
         {
             var row = await db.Orders.SingleAsync(o => o.Id == order.Id);
-            (row.Status, row.PercentCompleted) = (OrderStatus.Done, 100);
+            row.ApplyProgress(new OrderFigures(Files: 4, Pending: 0, Available: 2, Zippable: 2, InError: 0, TotalBytes: 4096, DoneBytes: 4096), anySubOrderWaiting: true, DateTime.UtcNow);
             await db.SaveChangesAsync();
         }
         await page.InvokeAsync(() => columns.SetResult(null));

@@ -18,17 +18,39 @@ public sealed class OrderPagesFactory : PortalAppFactory
     /// <summary>A fresh owner per test: the pages only show that owner's orders, so tests do not see each other's rows.</summary>
     public static string NewOwner() => $"u{Guid.NewGuid():N}@pages.test";
 
+    /// <summary>What a test may change of a seeded order before it is written (orders are init-only once built).</summary>
+    public sealed class OrderSeed
+    {
+        public required string Label { get; set; }
+        public DateTime CreationDate { get; set; }
+        public DateTime? ExpirationDate { get; set; }
+        public int PercentCompleted { get; set; } = 50;
+        public int FilesCount { get; set; } = 4;
+        public long TotalSize { get; set; } = 4096;
+        public int ObjectsCount { get; set; } = 2;
+        public int AvailableFilesCount { get; set; } = 2;
+        public int ZippableFilesCount { get; set; } = 2;
+        public int FilesInErrorCount { get; set; }
+        public bool WaitingForUser { get; set; }
+        public string? Message { get; set; }
+        public bool IsApplicationOrder { get; set; }
+        public List<DatasetTask> DatasetTasks { get; set; } = [];
+    }
+
     /// <summary>An order row in <paramref name="status"/> (completed, two available files unless changed), straight into the database.</summary>
-    public async Task<Order> SeedOrderAsync(string owner, OrderStatus status, Action<Order>? configure = null)
+    public async Task<Order> SeedOrderAsync(string owner, OrderStatus status, Action<OrderSeed>? configure = null)
     {
         var now = DateTime.UtcNow;
+        var seed = new OrderSeed { Label = $"{status} {Guid.NewGuid():N}"[..30], CreationDate = now, ExpirationDate = now.AddDays(5) };
+        configure?.Invoke(seed);
         var order = new Order
         {
-            Owner = owner, Label = $"{status} {Guid.NewGuid():N}"[..30], CreationDate = now, Status = status, StatusDate = now,
-            ExpirationDate = now.AddDays(5), CompletionDate = now, PercentCompleted = 50, FilesCount = 4, TotalSize = 4096, ObjectsCount = 2,
-            AvailableFilesCount = 2, ZippableFilesCount = 2,
+            Owner = owner, Label = seed.Label, CreationDate = seed.CreationDate, Status = status, StatusDate = now,
+            ExpirationDate = seed.ExpirationDate, CompletionDate = now, PercentCompleted = seed.PercentCompleted, FilesCount = seed.FilesCount,
+            TotalSize = seed.TotalSize, ObjectsCount = seed.ObjectsCount, AvailableFilesCount = seed.AvailableFilesCount,
+            ZippableFilesCount = seed.ZippableFilesCount, FilesInErrorCount = seed.FilesInErrorCount, WaitingForUser = seed.WaitingForUser,
+            Message = seed.Message, IsApplicationOrder = seed.IsApplicationOrder, DatasetTasks = seed.DatasetTasks,
         };
-        configure?.Invoke(order);
         await using var db = CreateDbContext();
         db.Orders.Add(order);
         await db.SaveChangesAsync();

@@ -369,6 +369,40 @@ public sealed class ProcessingApiTests(ProcessingApiFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task A_processing_restricted_to_admins_after_it_was_chosen_fails_the_order_and_its_restart()
+    {
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var client = await factory.CreateClientForAsync(DemoUsers.Guest);
+        var selection = await CartWithAsync(client, new { datasetId = Swot, q = "SSH_001_008" });
+        Assert.Equal(HttpStatusCode.OK, (await ChooseAsync(client, selection, "checksum-manifest")).StatusCode);
+        var done = await CreateOrderAsync(client, "allowed then restricted");
+        await WaitForOrderAsync(client, done.Id(), o => o.Status() == "DONE");
+
+        selection = await CartWithAsync(client, new { datasetId = Swot, q = "SSH_001_009" });
+        Assert.Equal(HttpStatusCode.OK, (await ChooseAsync(client, selection, "checksum-manifest")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync("/api/admin/processing/checksum-manifest", new { enabled = true, minimumRole = "ADMIN" })).StatusCode);
+        try
+        {
+            // Chosen while allowed, completed after the admin raised the role: the owner's rights now decide.
+            var order = await CreateOrderAsync(client, "restricted meanwhile");
+            var failed = await WaitForOrderAsync(client, order.Id(), o => o.Status() == "FAILED");
+            Assert.Contains("the processing 'checksum-manifest' is no longer available to you", failed.GetProperty("message").GetString());
+            Assert.Empty(await FilesAsync(order.Id()));
+
+            var restart = await client.PostAsJsonAsync($"/api/user/orders/{done.Id()}/restart", new { label = "restarted after the restriction" });
+            Assert.Equal(HttpStatusCode.Created, restart.StatusCode);
+            var again = await restart.Content.ReadFromJsonAsync<JsonElement>();
+            var refused = await WaitForOrderAsync(client, again.Id(), o => o.Status() == "FAILED");
+            Assert.Contains("no longer available to you", refused.GetProperty("message").GetString());
+            Assert.Empty(await FilesAsync(again.Id()));
+        }
+        finally
+        {
+            await admin.PutAsJsonAsync("/api/admin/processing/checksum-manifest", new { enabled = true, minimumRole = "REGISTERED_USER" });
+        }
+    }
+
+    [Fact]
     public async Task Admins_disable_or_restrict_a_processing_and_see_which_dataset_uses_it()
     {
         var admin = await factory.CreateClientForAsync(DemoUsers.Admin);

@@ -68,26 +68,18 @@ public sealed class OrderCompletion(
         var o = options.Value;
         await using (var wipe = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            await wipe.OrderFiles.Where(f => f.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
-            await wipe.SubOrders.Where(s => s.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
-            await wipe.DatasetTasks.Where(t => t.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+            await OrderBulk.WipeCompletionAsync(wipe, orderId, cancellationToken);
         }
 
         Order order;
         List<BasketDatasetSelection> selections;
-        bool ownerIsAdmin;
+        Caller owner;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             order = await db.Orders.AsNoTracking().FirstAsync(x => x.Id == orderId, cancellationToken);
             selections = await db.BasketDatasetSelections.AsNoTracking().Include(s => s.ItemSelections)
                 .Where(s => s.BasketId == order.BasketId).OrderBy(s => s.Id).ToListAsync(cancellationToken);
-            var normalized = order.Owner.ToUpperInvariant();
-            ownerIsAdmin = await (
-                from user in db.Users
-                join userRole in db.UserRoles on user.Id equals userRole.UserId
-                join role in db.Roles on userRole.RoleId equals role.Id
-                where user.NormalizedEmail == normalized && (role.Name == PortalRoles.Admin || role.Name == PortalRoles.ProjectAdmin)
-                select role.Id).AnyAsync(cancellationToken);
+            owner = await db.CallerOfAsync(order.Owner, cancellationToken);
         }
 
         var current = await settings.GetAsync(cancellationToken);
@@ -95,7 +87,7 @@ public sealed class OrderCompletion(
         string? message = null;
         try
         {
-            var allowed = await access.GetOrderableDatasetIdsAsync(new Caller(order.Owner, ownerIsAdmin), cancellationToken);
+            var allowed = await access.GetOrderableDatasetIdsAsync(owner, cancellationToken);
             var refusedUnknownSize = 0;
             var externalNotProcessed = 0;
             var objectsTotal = 0;
@@ -103,7 +95,7 @@ public sealed class OrderCompletion(
             {
                 var requests = selection.ItemSelections.Select(i => i.Request).ToList();
                 var processing = selection.Processing is { } choice
-                    ? await processings.FindEnabledAsync(choice.ProcessBusinessId, cancellationToken) ?? throw new InvalidOperationException($"the processing '{choice.ProcessBusinessId}' is no longer available.")
+                    ? await processings.FindAllowedAsync(owner, choice.ProcessBusinessId, cancellationToken) ?? throw new InvalidOperationException($"the processing '{choice.ProcessBusinessId}' is no longer available to you.")
                     : null;
                 var types = processing is not null ? SelectionQuery.OrderableTypes.Intersect(processing.RequiredDataTypes).ToList()
                     : selection.FileFilter is { FileTypes.Count: > 0 } f ? f.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();
@@ -212,20 +204,14 @@ public sealed class OrderCompletion(
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var order = await db.Orders.FirstAsync(x => x.Id == orderId, cancellationToken);
-            order.ObjectsCount = objects;
-            order.FilesCount = writer.FilesCount;
-            order.TotalSize = writer.TotalSize;
-            order.CompletionDate = now;
-            order.ExpirationDate = expiration ?? now.AddHours(settings.Defaults.SubOrderDurationHours);
-            order.Message = message;
-            order.LeaseOwner = null;
-            order.LeaseExpiresAt = null;
-            var paused = order.Status == OrderStatus.Paused;
-            if (!(paused && action == OrderAction.CompletionCreatedSubOrders))
+            if (order.Status == OrderStatus.Deleted)
             {
-                order.Status = OrderStateMachine.Apply(order.Status, action)!.Value;
-                order.StatusDate = now;
+                // Cancelled while it was being completed: what was written waits for no one.
+                await OrderBulk.CloseSubOrdersAsync(db, orderId, cancellationToken);
+                logger.LogInformation("Order {OrderId} was cancelled during its completion", orderId);
+                return;
             }
+            order.Complete(action, objects, writer.FilesCount, writer.TotalSize, expiration ?? now.AddHours(settings.Defaults.SubOrderDurationHours), message, now);
             if (order.Status != OrderStatus.Failed)
             {
                 // Queued by the save that completes the order.
@@ -239,11 +225,10 @@ public sealed class OrderCompletion(
             {
                 continue;
             }
-            if (paused)
+            if (order.Status == OrderStatus.Paused)
             {
                 // Paused while completing: its sub-orders wait for the resume.
-                await db.SubOrders.Where(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Queued)
-                    .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Suspended).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+                await OrderBulk.SuspendQueuedAsync(db, orderId, cancellationToken);
             }
             logger.LogInformation("Order {OrderId} completed: {Status}, {Files} files in {SubOrders} sub-orders", orderId, order.Status, writer.FilesCount, writer.SubOrdersCount);
             await progress.RecomputeAsync(orderId, cancellationToken);
@@ -292,10 +277,7 @@ public sealed class OrderCompletion(
         {
             await FlushAsync(cancellationToken);
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            await db.DatasetTasks.Where(t => t.Id == task.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(t => t.ObjectsCount, task.ObjectsCount)
-                .SetProperty(t => t.FilesCount, task.FilesCount)
-                .SetProperty(t => t.FilesSize, task.FilesSize), cancellationToken);
+            await OrderBulk.SetTaskTotalsAsync(db, task, cancellationToken);
         }
 
         public async Task AddFileAsync(DatasetTask task, bool newObject, OrderFile file, CancellationToken cancellationToken)
@@ -345,12 +327,7 @@ public sealed class OrderCompletion(
         private async Task<SubOrder> NewSubOrderAsync(DatasetTask task, bool external, CancellationToken cancellationToken)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var subOrder = new SubOrder
-            {
-                OrderId = order.Id, Owner = order.Owner, DatasetTaskId = task.Id, Sequence = ++sequence, External = external,
-                JobState = external ? SubOrderJobState.Staged : SubOrderJobState.Queued,
-                Priority = order.IsApplicationOrder ? 1 : 0, QueuedAt = Now, StagedAt = external ? Now : null,
-            };
+            var subOrder = SubOrder.Create(order, task.Id, ++sequence, external, Now);
             db.SubOrders.Add(subOrder);
             await db.SaveChangesAsync(cancellationToken);
             return subOrder;

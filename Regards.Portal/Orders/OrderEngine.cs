@@ -108,11 +108,7 @@ public sealed class OrderEngine(
             .Select(o => o.Owner).Distinct().ToListAsync(cancellationToken);
         foreach (var candidate in candidates.Where(c => !busy.Contains(c.Owner)))
         {
-            var expires = now + Options.LeaseDuration;
-            var claimed = await db.Orders
-                .Where(o => o.Id == candidate.Id && o.Status == OrderStatus.Pending && o.CompletionDate == null && (o.LeaseOwner == null || o.LeaseExpiresAt < now))
-                .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseOwner, InstanceId).SetProperty(o => o.LeaseExpiresAt, expires).SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
-            if (claimed == 1)
+            if (await OrderBulk.TryClaimCompletionAsync(db, candidate.Id, InstanceId, now, now + Options.LeaseDuration, cancellationToken))
             {
                 return candidate.Id;
             }
@@ -126,9 +122,7 @@ public sealed class OrderEngine(
         var renewal = RenewAsync(async ct =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var expires = Now + Options.LeaseDuration;
-            return await db.Orders.Where(o => o.Id == orderId && o.LeaseOwner == InstanceId)
-                .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseExpiresAt, expires), ct) == 1;
+            return await OrderBulk.RenewCompletionLeaseAsync(db, orderId, InstanceId, Now + Options.LeaseDuration, ct);
         }, renew);
         try
         {
@@ -189,21 +183,8 @@ public sealed class OrderEngine(
             {
                 continue; // this user's slots are full, counting the ones claimed in this batch
             }
-            var expires = now + Options.LeaseDuration;
-            // The throttle is part of the claim: another instance cannot push the user over the limit between our read and write.
-            var won = await db.SubOrders
-                .Where(s => s.Id == candidate.Id
-                            && (s.JobState == SubOrderJobState.Queued || (s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt < now))
-                            && db.SubOrders.Count(x => x.Owner == owner && !x.External &&
-                                ((x.JobState == SubOrderJobState.Staging && x.LeaseExpiresAt >= now) || x.JobState == SubOrderJobState.Staged)) < max)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(x => x.JobState, SubOrderJobState.Staging)
-                    .SetProperty(x => x.LeaseOwner, InstanceId)
-                    .SetProperty(x => x.LeaseExpiresAt, expires)
-                    .SetProperty(x => x.StagingStartedAt, now)
-                    .SetProperty(x => x.Attempts, x => x.Attempts + 1)
-                    .SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
-            if (won == 1)
+            var won = await OrderBulk.TryClaimSubOrderAsync(db, candidate.Id, owner, InstanceId, now, now + Options.LeaseDuration, max, cancellationToken);
+            if (won)
             {
                 lastServed[owner] = now;
                 active[owner] = active.GetValueOrDefault(owner) + 1;
@@ -223,10 +204,8 @@ public sealed class OrderEngine(
         var renewal = RenewAsync(async ct =>
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var expires = Now + Options.LeaseDuration;
             // Also the cross-instance pause check: the lease is only renewed while the order still runs.
-            var renewed = await db.SubOrders.Where(s => s.Id == subOrderId && s.LeaseOwner == InstanceId && s.JobState == SubOrderJobState.Staging && s.Order!.Status == OrderStatus.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseExpiresAt, expires), ct) == 1;
+            var renewed = await OrderBulk.RenewStagingLeaseAsync(db, subOrderId, InstanceId, Now + Options.LeaseDuration, ct);
             if (!renewed)
             {
                 job.PauseRequested = true;
@@ -240,31 +219,31 @@ public sealed class OrderEngine(
             var choice = await StageFilesAsync(subOrderId, orderId, cancel.Token);
             if (choice is not null)
             {
-                await processing.RunAsync(orderId, subOrderId, choice, cancel.Token);
-                await ReleaseAsync(subOrderId, SubOrderJobState.Staged);
+                await WriteProcessingResultAsync(orderId, subOrderId, await processing.RunAsync(orderId, subOrderId, choice, cancel.Token));
+                await ReleaseAsync(subOrderId, SubOrderAction.Staged);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             // Shutdown: give the job back at once so the next instance does not wait for the lease.
-            await ReleaseAsync(subOrderId, SubOrderJobState.Queued);
+            await ReleaseAsync(subOrderId, SubOrderAction.GiveBack);
         }
         catch (OperationCanceledException) when (job.PauseRequested)
         {
-            await ReleaseAsync(subOrderId, SubOrderJobState.Suspended);
+            await ReleaseAsync(subOrderId, SubOrderAction.StopStaging);
             logger.LogInformation("Staging of sub-order {SubOrderId} stopped (order {OrderId} paused or ended)", subOrderId, orderId);
         }
         catch (OperationCanceledException)
         {
             await MarkPendingAsync(subOrderId, OrderFileState.Error, $"Staging (and processing, if any) timed out after {Options.StagingTimeout}.");
-            await ReleaseAsync(subOrderId, SubOrderJobState.Staged);
+            await ReleaseAsync(subOrderId, SubOrderAction.Staged);
             logger.LogWarning("Staging of sub-order {SubOrderId} timed out", subOrderId);
         }
         catch (Exception e)
         {
             logger.LogError(e, "Staging of sub-order {SubOrderId} failed", subOrderId);
             await MarkPendingAsync(subOrderId, OrderFileState.Error, "Staging failed: " + e.Message);
-            await ReleaseAsync(subOrderId, SubOrderJobState.Staged);
+            await ReleaseAsync(subOrderId, SubOrderAction.Staged);
         }
         finally
         {
@@ -295,27 +274,14 @@ public sealed class OrderEngine(
         }
         var outcomes = files.Count == 0 ? [] : await storage.StageAsync(orderId, files.Select(f => f.Ref).ToList(), cancellationToken);
         var available = choice is not null ? [] : files.Where((_, i) => outcomes[i].Success).Select(f => f.Id).ToList();
-        var failed = files.Select((f, i) => (f.Id, outcomes[i])).Where(x => !x.Item2.Success).GroupBy(x => x.Item2.Error ?? "Storage error");
+        var failed = files.Select((f, i) => (f.Id, Outcome: outcomes[i])).Where(x => !x.Outcome.Success).GroupBy(x => x.Outcome.Error ?? "Storage error", x => x.Id).ToList();
 
         await using var write = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         await using var transaction = await write.Database.BeginTransactionAsync(CancellationToken.None);
-        foreach (var chunk in available.Chunk(500))
-        {
-            await write.OrderFiles.Where(f => chunk.Contains(f.Id) && f.State == OrderFileState.Pending)
-                .ExecuteUpdateAsync(s => s.SetProperty(f => f.State, OrderFileState.Available).SetProperty(f => f.Version, f => f.Version + 1));
-        }
-        foreach (var group in failed)
-        {
-            var message = group.Key;
-            foreach (var chunk in group.Select(x => x.Id).Chunk(500))
-            {
-                await write.OrderFiles.Where(f => chunk.Contains(f.Id) && f.State == OrderFileState.Pending)
-                    .ExecuteUpdateAsync(s => s.SetProperty(f => f.State, OrderFileState.Error).SetProperty(f => f.DownloadError, message).SetProperty(f => f.Version, f => f.Version + 1));
-            }
-        }
+        await OrderBulk.MarkStagedAsync(write, subOrderId, InstanceId, available, failed);
         if (choice is null)
         {
-            await ReleaseAsync(write, subOrderId, SubOrderJobState.Staged);
+            await OrderBulk.ReleaseSubOrderAsync(write, subOrderId, InstanceId, SubOrderAction.Staged);
         }
         await transaction.CommitAsync(CancellationToken.None);
         return choice;
@@ -324,23 +290,34 @@ public sealed class OrderEngine(
     private async Task MarkPendingAsync(long subOrderId, OrderFileState state, string message)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        await db.OrderFiles.Where(f => f.SubOrderId == subOrderId && f.State == OrderFileState.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(f => f.State, state).SetProperty(f => f.DownloadError, message).SetProperty(f => f.Version, f => f.Version + 1));
+        await OrderBulk.FailPendingFilesAsync(db, subOrderId, InstanceId, state, message);
     }
 
-    private async Task ReleaseAsync(long subOrderId, SubOrderJobState state)
+    /// <summary>The processing's outputs replace its inputs, or its inputs end in PROCESSING_ERROR; outputs not kept are deleted.</summary>
+    private async Task WriteProcessingResultAsync(long orderId, long subOrderId, Processing.ProcessingResult result)
+    {
+        if (result.Failure is { } failure)
+        {
+            await MarkPendingAsync(subOrderId, OrderFileState.ProcessingError, failure);
+            return;
+        }
+        if (result.InputIds.Count == 0)
+        {
+            return;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync();
+        if (!await OrderBulk.ReplaceInputsAsync(db, orderId, subOrderId, InstanceId, result.InputIds, result.Outputs))
+        {
+            logger.LogInformation("Outputs of sub-order {SubOrderId} dropped: its inputs changed during the processing", subOrderId);
+            processing.DiscardOutputs(orderId, result.Outputs);
+        }
+    }
+
+    private async Task ReleaseAsync(long subOrderId, SubOrderAction action)
     {
         await using var db = await dbFactory.CreateDbContextAsync();
-        await ReleaseAsync(db, subOrderId, state);
+        await OrderBulk.ReleaseSubOrderAsync(db, subOrderId, InstanceId, action);
     }
-
-    private Task ReleaseAsync(PortalDbContext db, long subOrderId, SubOrderJobState state) =>
-        db.SubOrders.Where(s => s.Id == subOrderId && s.LeaseOwner == InstanceId)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(x => x.JobState, state)
-                .SetProperty(x => x.LeaseOwner, (string?)null)
-                .SetProperty(x => x.LeaseExpiresAt, (DateTime?)null)
-                .SetProperty(x => x.Version, x => x.Version + 1));
 
     private async Task RenewAsync(Func<CancellationToken, Task<bool>> renew, CancellationTokenSource stop)
     {

@@ -43,48 +43,187 @@ public enum SubOrderJobState
     Suspended,
 }
 
+/// <summary>
+/// The order aggregate's root. Its state changes only through its methods, each checked by the one transition table
+/// (<see cref="OrderStateMachine"/>); whole sets of rows move through <see cref="OrderBulk"/>'s named methods. State
+/// properties are init-only so that a row can be built in any state (the database, seeds, tests) but never edited.
+/// </summary>
 public class Order : IVersioned
 {
+    // Backing fields: EF reads and writes them (its convention), the behaviour methods below change them.
+    private OrderStatus status;
+    private DateTime statusDate;
+    private DateTime? expirationDate;
+    private int percentCompleted;
+    private int filesInErrorCount;
+    private int availableFilesCount;
+    private int zippableFilesCount;
+    private bool waitingForUser;
+    private long totalSize;
+    private int objectsCount;
+    private int filesCount;
+    private string? message;
+    private DateTime? completionDate;
+    private bool expiryWarningSent;
+    private string? leaseOwner;
+    private DateTime? leaseExpiresAt;
+
     public long Id { get; set; }
-    public required string Owner { get; set; }
-    public required string Label { get; set; }
-    public DateTime CreationDate { get; set; }
-    public OrderStatus Status { get; set; }
-    public DateTime StatusDate { get; set; }
-    public DateTime? ExpirationDate { get; set; }
-    public int PercentCompleted { get; set; }
-    public int FilesInErrorCount { get; set; }
-    public int AvailableFilesCount { get; set; }
+    public required string Owner { get; init; }
+    public required string Label { get; init; }
+    public DateTime CreationDate { get; init; }
+    public OrderStatus Status { get => status; init => status = value; }
+    public DateTime StatusDate { get => statusDate; init => statusDate = value; }
+    public DateTime? ExpirationDate { get => expirationDate; init => expirationDate = value; }
+    public int PercentCompleted { get => percentCompleted; init => percentCompleted = value; }
+    public int FilesInErrorCount { get => filesInErrorCount; init => filesInErrorCount = value; }
+    public int AvailableFilesCount { get => availableFilesCount; init => availableFilesCount = value; }
 
     /// <summary>AVAILABLE files the zip can hold: external files are links, never zipped (the zip answers 204 without any).</summary>
-    public int ZippableFilesCount { get; set; }
-    public bool WaitingForUser { get; set; }
-    public long TotalSize { get; set; }
-    public int ObjectsCount { get; set; }
-    public int FilesCount { get; set; }
-    public string? Message { get; set; }
+    public int ZippableFilesCount { get => zippableFilesCount; init => zippableFilesCount = value; }
+    public bool WaitingForUser { get => waitingForUser; init => waitingForUser = value; }
+    public long TotalSize { get => totalSize; init => totalSize = value; }
+    public int ObjectsCount { get => objectsCount; init => objectsCount = value; }
+    public int FilesCount { get => filesCount; init => filesCount = value; }
+    public string? Message { get => message; init => message = value; }
 
     /// <summary>Placed by an admin for an application: short sub-order duration, higher priority.</summary>
-    public bool IsApplicationOrder { get; set; }
+    public bool IsApplicationOrder { get; init; }
 
     /// <summary>The cart this order was made from (kept for restart).</summary>
-    public long? BasketId { get; set; }
+    public long? BasketId { get; init; }
 
     /// <summary>When the asynchronous completion created the tasks and sub-orders (null while PENDING).</summary>
-    public DateTime? CompletionDate { get; set; }
+    public DateTime? CompletionDate { get => completionDate; init => completionDate = value; }
 
     /// <summary>The "expires tomorrow" e-mail was sent.</summary>
-    public bool ExpiryWarningSent { get; set; }
+    public bool ExpiryWarningSent { get => expiryWarningSent; init => expiryWarningSent = value; }
 
     /// <summary>Lease of the asynchronous completion job while the order is PENDING.</summary>
-    public string? LeaseOwner { get; set; }
-    public DateTime? LeaseExpiresAt { get; set; }
+    public string? LeaseOwner { get => leaseOwner; init => leaseOwner = value; }
+    public DateTime? LeaseExpiresAt { get => leaseExpiresAt; init => leaseExpiresAt = value; }
 
     /// <summary>Optimistic concurrency token, bumped on every save.</summary>
     public long Version { get; set; }
 
     public List<DatasetTask> DatasetTasks { get; set; } = [];
+
+    /// <summary>DELETED, EXPIRED, FAILED, ERROR: nothing will happen to it any more, and it waits for no one.</summary>
+    public bool IsFinal => status is OrderStatus.Deleted or OrderStatus.Expired or OrderStatus.Failed or OrderStatus.Error;
+
+    /// <summary>A new order of a cart, PENDING until the engine completes it.</summary>
+    public static Order Place(string owner, string label, long basketId, bool isApplicationOrder, DateTime now) => new()
+    {
+        Owner = owner, Label = label, CreationDate = now, Status = OrderStatus.Pending, StatusDate = now,
+        IsApplicationOrder = isApplicationOrder, BasketId = basketId,
+    };
+
+    public void Pause(DateTime now) => MoveTo(OrderAction.Pause, now);
+
+    /// <summary>Back to RUNNING, or to PENDING when it was paused before its completion ran (the completion then runs).</summary>
+    public void Resume(DateTime now)
+    {
+        MoveTo(OrderAction.Resume, now);
+        if (completionDate is null)
+        {
+            status = OrderStatus.Pending;
+        }
+    }
+
+    /// <summary>REGARDS' delete (a stopped order) or the pages' cancel (any live order): DELETED, waiting for no one.</summary>
+    public void Delete(OrderAction action, DateTime now)
+    {
+        if (action is not (OrderAction.Delete or OrderAction.Cancel))
+        {
+            throw new ArgumentOutOfRangeException(nameof(action));
+        }
+        MoveTo(action, now);
+        waitingForUser = false;
+        leaseOwner = null;
+        leaseExpiresAt = null;
+    }
+
+    /// <summary>Its files in error go back to PENDING (in new sub-orders, <see cref="OrderBulk.MoveFilesToSubOrderAsync"/>).</summary>
+    public void Retry(DateTime now)
+    {
+        MoveTo(OrderAction.Retry, now);
+        message = null;
+    }
+
+    public void ExtendExpiration(DateTime expiration, DateTime now)
+    {
+        OrderStateMachine.Apply(status, OrderAction.ExtendExpiration);
+        if (expiration <= now)
+        {
+            throw Infrastructure.PortalException.BadRequest("BAD_EXPIRATION", "The new expiration date must be in the future.");
+        }
+        expirationDate = expiration;
+        expiryWarningSent = false;
+    }
+
+    /// <summary>
+    /// The completion's outcome (<see cref="OrderAction.CompletionFailed"/>, <see cref="OrderAction.CompletionFoundNothing"/>,
+    /// <see cref="OrderAction.CompletionExternalOnly"/>, <see cref="OrderAction.CompletionCreatedSubOrders"/>). An order paused
+    /// while it was being completed stays PAUSED with its sub-orders; its lease is given back.
+    /// </summary>
+    public void Complete(OrderAction outcome, int objects, int files, long size, DateTime expiration, string? text, DateTime now)
+    {
+        if (outcome is not (OrderAction.CompletionFailed or OrderAction.CompletionFoundNothing or OrderAction.CompletionExternalOnly or OrderAction.CompletionCreatedSubOrders))
+        {
+            throw new ArgumentOutOfRangeException(nameof(outcome));
+        }
+        var stayPaused = status == OrderStatus.Paused && outcome == OrderAction.CompletionCreatedSubOrders;
+        if (!stayPaused)
+        {
+            MoveTo(outcome, now);
+        }
+        objectsCount = objects;
+        filesCount = files;
+        totalSize = size;
+        completionDate = now;
+        expirationDate = expiration;
+        message = text;
+        leaseOwner = null;
+        leaseExpiresAt = null;
+    }
+
+    /// <summary>
+    /// The figures its files give (<see cref="OrderProgress"/>); at 100 % a RUNNING or PAUSED order ends (DONE,
+    /// DONE_WITH_WARNING or FAILED). A final order keeps its figures and waits for no one. True when it just ended.
+    /// </summary>
+    public bool ApplyProgress(OrderFigures figures, bool anySubOrderWaiting, DateTime now)
+    {
+        // Nothing moves in a deleted, expired or broken order (FAILED can still be retried: its figures are kept true).
+        if (status is OrderStatus.Deleted or OrderStatus.Expired or OrderStatus.Error)
+        {
+            return false;
+        }
+        percentCompleted = figures.TotalBytes == 0 ? 100 : (int)(100 * figures.DoneBytes / figures.TotalBytes);
+        filesInErrorCount = figures.InError;
+        availableFilesCount = figures.Available;
+        zippableFilesCount = figures.Zippable;
+        waitingForUser = anySubOrderWaiting;
+        if (figures.Pending == 0 && figures.Files > 0 && OrderStateMachine.Allows(status, OrderAction.ProgressReachedHundred))
+        {
+            status = OrderStateMachine.Finished(figures.Files, figures.InError);
+            statusDate = now;
+            return true;
+        }
+        return false;
+    }
+
+    private void MoveTo(OrderAction action, DateTime now)
+    {
+        if (OrderStateMachine.Apply(status, action) is { } target)
+        {
+            status = target;
+            statusDate = now;
+        }
+    }
 }
+
+/// <summary>What an order's files say, in one aggregate query (<see cref="OrderProgress.RecomputeAsync"/>).</summary>
+public readonly record struct OrderFigures(int Files, int Pending, int Available, int Zippable, int InError, long TotalBytes, long DoneBytes);
 
 public class DatasetTask
 {
@@ -101,31 +240,87 @@ public class DatasetTask
     public long FilesSize { get; set; }
 }
 
-/// <summary>A REGARDS "files task": a batch of order files staged together, shown as "sub-order i of n".</summary>
+/// <summary>
+/// A REGARDS "files task": a batch of order files staged together, shown as "sub-order i of n". Its one state is
+/// <see cref="JobState"/> (<see cref="SubOrderStateMachine"/>); <see cref="Ended"/> and <see cref="WaitingForUser"/> are
+/// stored for queries and written only with it. Single rows change through its methods, sets of rows and lease claims
+/// through <see cref="OrderBulk"/>.
+/// </summary>
 public class SubOrder : IVersioned
 {
+    private SubOrderJobState jobState;
+    private bool ended;
+    private bool waitingForUser;
+    private DateTime? stagedAt;
+    private string? leaseOwner;
+    private DateTime? leaseExpiresAt;
+
     public long Id { get; set; }
-    public long OrderId { get; set; }
-    public Order? Order { get; set; }
-    public required string Owner { get; set; }
-    public long? DatasetTaskId { get; set; }
-    public int Sequence { get; set; }
-    public bool External { get; set; }
-    public bool Ended { get; set; }
-    public bool WaitingForUser { get; set; }
-    public SubOrderJobState JobState { get; set; }
+    public long OrderId { get; init; }
+    public Order? Order { get; init; }
+    public required string Owner { get; init; }
+    public long? DatasetTaskId { get; init; }
+    public int Sequence { get; init; }
+    public bool External { get; init; }
+
+    /// <summary>Mirrors <c>JobState == Ended</c>.</summary>
+    public bool Ended { get => ended; init => ended = value; }
+
+    /// <summary>STAGED, not external, nothing pending and files available: the user has to download them.</summary>
+    public bool WaitingForUser { get => waitingForUser; init => waitingForUser = value; }
+    public SubOrderJobState JobState { get => jobState; init => jobState = value; }
 
     /// <summary>Higher runs first (application orders).</summary>
-    public int Priority { get; set; }
-    public DateTime QueuedAt { get; set; }
-    public DateTime? StagingStartedAt { get; set; }
+    public int Priority { get; init; }
+    public DateTime QueuedAt { get; init; }
+    public DateTime? StagingStartedAt { get; init; }
 
     /// <summary>When its files became available (reminders count from here).</summary>
-    public DateTime? StagedAt { get; set; }
-    public string? LeaseOwner { get; set; }
-    public DateTime? LeaseExpiresAt { get; set; }
-    public int Attempts { get; set; }
+    public DateTime? StagedAt { get => stagedAt; init => stagedAt = value; }
+    public string? LeaseOwner { get => leaseOwner; init => leaseOwner = value; }
+    public DateTime? LeaseExpiresAt { get => leaseExpiresAt; init => leaseExpiresAt = value; }
+    public int Attempts { get; init; }
     public long Version { get; set; }
+
+    /// <summary>A sub-order of files to stage (or, external, of links the user can take at once).</summary>
+    public static SubOrder Create(Order order, long datasetTaskId, int sequence, bool external, DateTime now) => new()
+    {
+        OrderId = order.Id, Owner = order.Owner, DatasetTaskId = datasetTaskId, Sequence = sequence, External = external,
+        JobState = external ? SubOrderJobState.Staged : SubOrderJobState.Queued,
+        Priority = order.IsApplicationOrder ? 1 : 0, QueuedAt = now, StagedAt = external ? now : null,
+    };
+
+    /// <summary>
+    /// What its files say now: waiting for the user (first time: true is returned, for the "files available" mail), or
+    /// ended once nothing is pending or available.
+    /// </summary>
+    public bool Observe(int pending, int available, DateTime now)
+    {
+        var waiting = !External && jobState == SubOrderJobState.Staged && pending == 0 && available > 0;
+        var newlyWaiting = waiting && !waitingForUser;
+        waitingForUser = waiting;
+        if (waiting)
+        {
+            stagedAt ??= now;
+        }
+        if (pending == 0 && available == 0 && SubOrderStateMachine.Allows(jobState, SubOrderAction.FilesFinal))
+        {
+            MoveTo(SubOrderAction.FilesFinal);
+        }
+        return newlyWaiting;
+    }
+
+    private void MoveTo(SubOrderAction action)
+    {
+        jobState = SubOrderStateMachine.Apply(jobState, action);
+        ended = jobState == SubOrderJobState.Ended;
+        if (ended)
+        {
+            waitingForUser = false;
+            leaseOwner = null;
+            leaseExpiresAt = null;
+        }
+    }
 }
 
 public class OrderFile : IVersioned
@@ -152,10 +347,11 @@ public class OrderFile : IVersioned
     public DataType DataType { get; set; }
     public StorageTier Tier { get; set; }
     public required string Location { get; set; }
-    public OrderFileState State { get; set; }
-    public string? DownloadError { get; set; }
+    /// <summary>Changed only by <see cref="OrderBulk"/>'s named methods (files move in sets).</summary>
+    public OrderFileState State { get; init; }
+    public string? DownloadError { get; init; }
 
     /// <summary>When the file was last downloaded completely (dashboard volumes).</summary>
-    public DateTime? DownloadedAt { get; set; }
+    public DateTime? DownloadedAt { get; init; }
     public long Version { get; set; }
 }

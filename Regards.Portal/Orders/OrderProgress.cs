@@ -118,43 +118,21 @@ public sealed class OrderProgress(
             foreach (var sub in subOrders)
             {
                 var stats = bySubOrder.GetValueOrDefault(sub.Id);
-                var pending = stats?.Pending ?? 0;
-                var available = stats?.Available ?? 0;
-                // External files are links, never staged: they do not make the user "wait".
-                var waiting = !sub.External && pending == 0 && available > 0;
-                var ended = pending == 0 && available == 0;
-                if (waiting && !sub.WaitingForUser)
+                if (sub.Observe(stats?.Pending ?? 0, stats?.Available ?? 0, now))
                 {
                     newlyWaiting.Add(sub);
                 }
-                sub.WaitingForUser = waiting;
-                sub.Ended = ended;
-                if (waiting && sub.StagedAt is null)
-                {
-                    sub.StagedAt = now;
-                }
-                if (ended && sub.JobState is SubOrderJobState.Staged or SubOrderJobState.Queued or SubOrderJobState.Suspended)
-                {
-                    sub.JobState = SubOrderJobState.Ended;
-                    sub.LeaseOwner = null;
-                    sub.LeaseExpiresAt = null;
-                }
             }
-
-            var totalBytes = byState.Sum(s => s.Bytes);
-            var doneBytes = byState.Where(s => s.State != OrderFileState.Pending).Sum(s => s.Bytes);
-            var filesCount = byState.Sum(s => s.Count);
-            var inError = byState.Where(s => s.State is OrderFileState.Error or OrderFileState.ProcessingError).Sum(s => s.Count);
-            order.PercentCompleted = totalBytes == 0 ? 100 : (int)(100 * doneBytes / totalBytes);
-            order.FilesInErrorCount = inError;
-            order.AvailableFilesCount = byState.Where(s => s.State == OrderFileState.Available).Sum(s => s.Count);
-            order.ZippableFilesCount = byState.Where(s => s.State == OrderFileState.Available && !s.External).Sum(s => s.Count);
-            order.WaitingForUser = subOrders.Any(s => s.WaitingForUser);
-            var pendingFiles = byState.Where(s => s.State == OrderFileState.Pending).Sum(s => s.Count);
-            if (pendingFiles == 0 && filesCount > 0 && OrderStateMachine.Allows(order.Status, OrderAction.ProgressReachedHundred))
+            var figures = new OrderFigures(
+                Files: byState.Sum(s => s.Count),
+                Pending: byState.Where(s => s.State == OrderFileState.Pending).Sum(s => s.Count),
+                Available: byState.Where(s => s.State == OrderFileState.Available).Sum(s => s.Count),
+                Zippable: byState.Where(s => s.State == OrderFileState.Available && !s.External).Sum(s => s.Count),
+                InError: byState.Where(s => s.State is OrderFileState.Error or OrderFileState.ProcessingError).Sum(s => s.Count),
+                TotalBytes: byState.Sum(s => s.Bytes),
+                DoneBytes: byState.Where(s => s.State != OrderFileState.Pending).Sum(s => s.Bytes));
+            if (order.ApplyProgress(figures, subOrders.Any(s => s.WaitingForUser), now))
             {
-                order.Status = OrderStateMachine.Finished(filesCount, inError);
-                order.StatusDate = now;
                 logger.LogInformation("Order {OrderId} reached 100 %: {Status}", order.Id, order.Status);
             }
             // Queued by the same save that marks the sub-orders waiting: a mail for each, exactly once.
@@ -178,19 +156,9 @@ public sealed class OrderProgress(
 
     public async Task FilesDownloadedAsync(long orderId, IReadOnlyCollection<long> orderFileIds, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow().UtcDateTime;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            foreach (var chunk in orderFileIds.Chunk(500))
-            {
-                await db.OrderFiles
-                    .Where(f => f.OrderId == orderId && chunk.Contains(f.Id) && f.State != OrderFileState.Pending && f.State != OrderFileState.Error && f.State != OrderFileState.ProcessingError)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(f => f.State, OrderFileState.Downloaded)
-                        .SetProperty(f => f.DownloadError, (string?)null)
-                        .SetProperty(f => f.DownloadedAt, now)
-                        .SetProperty(f => f.Version, f => f.Version + 1), cancellationToken);
-            }
+            await OrderBulk.FilesDownloadedAsync(db, orderId, orderFileIds, time.GetUtcNow().UtcDateTime, cancellationToken);
         }
         await RefreshAsync(orderId);
         // Downloaded files may end sub-orders: their throttle slots are free for the next ones.
@@ -201,20 +169,7 @@ public sealed class OrderProgress(
     {
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
-            var changed = await db.OrderFiles
-                .Where(f => f.OrderId == orderId && f.Id == orderFileId && (f.State == OrderFileState.Available || f.State == OrderFileState.DownloadError))
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(f => f.State, OrderFileState.DownloadError)
-                    .SetProperty(f => f.DownloadError, message.Length > 500 ? message[..500] : message)
-                    .SetProperty(f => f.Version, f => f.Version + 1), cancellationToken);
-            if (changed > 0)
-            {
-                await db.Orders.Where(o => o.Id == orderId && o.Status == OrderStatus.Done)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(o => o.Status, OrderStateMachine.Table[OrderAction.DownloadFailed].To!.Value)
-                        .SetProperty(o => o.StatusDate, time.GetUtcNow().UtcDateTime)
-                        .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
-            }
+            await OrderBulk.FileDownloadFailedAsync(db, orderId, orderFileId, message, time.GetUtcNow().UtcDateTime, cancellationToken);
         }
         await RefreshAsync(orderId);
         engine.Wake();

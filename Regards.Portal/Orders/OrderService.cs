@@ -54,11 +54,7 @@ public sealed class OrderService(
         {
             throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".", "LABEL_NOT_UNIQUE_FOR_OWNER");
         }
-        var order = new Order
-        {
-            Owner = caller.Email, Label = name, CreationDate = now, Status = OrderStatus.Pending, StatusDate = now,
-            IsApplicationOrder = isApplicationOrder, BasketId = basketId,
-        };
+        var order = Order.Place(caller.Email, name, basketId, isApplicationOrder, now);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.Orders.Add(order);
         try
@@ -143,63 +139,48 @@ public sealed class OrderService(
     }
 
     public Task<OrderDto> PauseAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
-        ChangeAsync(caller, orderId, OrderAction.Pause, async (db, order) =>
+        ChangeAsync(caller, orderId, OrderAction.Pause, async (db, order, now) =>
         {
-            await db.SubOrders.Where(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Queued)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Suspended).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            order.Pause(now);
+            await OrderBulk.SuspendQueuedAsync(db, orderId, cancellationToken);
         }, after: order => engine.StopOrder(order.Id), cancellationToken);
 
     public Task<OrderDto> ResumeAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
-        ChangeAsync(caller, orderId, OrderAction.Resume, async (db, order) =>
+        ChangeAsync(caller, orderId, OrderAction.Resume, async (db, order, now) =>
         {
+            order.Resume(now);
+            // A job stopped by the pause gives its sub-order back as suspended: resuming before would leave it behind.
             if (await db.SubOrders.AnyAsync(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Staging, cancellationToken))
             {
                 throw PortalException.Conflict("ORDER_STILL_STOPPING", "The order's jobs are still stopping; try again in a moment.");
             }
-            if (order.CompletionDate is null)
-            {
-                // Paused before its completion ran: back to PENDING so the completion runs.
-                order.Status = OrderStatus.Pending;
-            }
-            var now = Now;
-            await db.SubOrders.Where(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Suspended)
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Queued).SetProperty(x => x.QueuedAt, now).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            await OrderBulk.RequeueSuspendedAsync(db, orderId, now, cancellationToken);
         }, after: _ => signal.Wake(), cancellationToken);
 
+    /// <summary>REGARDS' delete: a stopped order (paused or ended) becomes DELETED.</summary>
     public Task<OrderDto> DeleteAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
-        ChangeAsync(caller, orderId, OrderAction.Delete, async (db, order) =>
+        DeleteAsync(caller, orderId, OrderAction.Delete, cancellationToken);
+
+    /// <summary>
+    /// "Cancel order" of the pages: any live order becomes DELETED at once. Its sub-orders close and lose their
+    /// leases, which fences staging jobs still running on any instance (their writes need the lease); this
+    /// instance's jobs are stopped now, other instances' at their next lease renewal.
+    /// </summary>
+    public Task<OrderDto> CancelAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
+        DeleteAsync(caller, orderId, OrderAction.Cancel, cancellationToken);
+
+    private Task<OrderDto> DeleteAsync(Caller caller, long orderId, OrderAction action, CancellationToken cancellationToken) =>
+        ChangeAsync(caller, orderId, action, async (db, order, now) =>
         {
             // A deleted order waits for no one: its sub-orders end, including those whose files were never downloaded.
-            order.WaitingForUser = false;
-            await db.SubOrders.Where(s => s.OrderId == orderId && (s.JobState != SubOrderJobState.Ended || !s.Ended || s.WaitingForUser))
-                .ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Ended).SetProperty(x => x.Ended, true).SetProperty(x => x.WaitingForUser, false)
-                    .SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
+            order.Delete(action, now);
+            await OrderBulk.CloseSubOrdersAsync(db, orderId, cancellationToken);
         }, after: order =>
         {
             engine.StopOrder(order.Id);
             _ = storage.ReleaseOrderAsync(order.Id, CancellationToken.None);
             signal.Wake();
         }, cancellationToken);
-
-    /// <summary>"Cancel order" of the pages: a running order is paused, its jobs awaited, then deleted.</summary>
-    public async Task<OrderDto> CancelAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
-    {
-        var order = await GetAsync(caller, orderId, cancellationToken);
-        if (order.Status is OrderStatus.Pending or OrderStatus.Running)
-        {
-            await PauseAsync(caller, orderId, cancellationToken);
-            for (var i = 0; i < 300; i++)
-            {
-                await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-                if (!await db.SubOrders.AnyAsync(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt >= Now, cancellationToken))
-                {
-                    break;
-                }
-                await Task.Delay(100, cancellationToken);
-            }
-        }
-        return await DeleteAsync(caller, orderId, cancellationToken);
-    }
 
     /// <summary>How many sub-orders (not external) the order has, for "sub-order i of n".</summary>
     public async Task<int> SubOrdersCountAsync(Caller caller, long orderId, CancellationToken cancellationToken = default)
@@ -217,19 +198,12 @@ public sealed class OrderService(
     {
         RequireAdmin(caller);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var order = await db.Orders.FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
+        var order = await db.Orders.AsNoTracking().FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken) ?? throw PortalException.NotFound("Order");
         OrderStateMachine.Apply(order.Status, OrderAction.Remove);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.OrderFiles.Where(f => f.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
-        await db.SubOrders.Where(s => s.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
-        await db.DatasetTasks.Where(t => t.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
-        await db.Baskets.Where(b => b.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
-        var removed = await db.Orders.Where(o => o.Id == orderId && o.Status == OrderStatus.Deleted).ExecuteDeleteAsync(cancellationToken);
-        if (removed == 0)
+        if (!await OrderBulk.TryRemoveAsync(db, orderId, cancellationToken))
         {
             throw PortalException.Conflict("ORDER_MUST_BE_DELETED", "The order changed meanwhile.");
         }
-        await transaction.CommitAsync(cancellationToken);
         logger.LogInformation("Order {OrderId} removed by {Actor}", orderId, caller.Email);
         notifier.Publish(order.Owner, new OrderChange(orderId, order.Owner, OrderStatus.Deleted, order.PercentCompleted, false, 0));
         notifier.Publish(OrderChangeNotifier.AllOrders, new OrderChange(orderId, order.Owner, OrderStatus.Deleted, order.PercentCompleted, false, 0));
@@ -237,8 +211,9 @@ public sealed class OrderService(
 
     /// <summary>Files in ERROR or DOWNLOAD_ERROR go back to PENDING in new sub-orders.</summary>
     public Task<OrderDto> RetryAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
-        ChangeAsync(caller, orderId, OrderAction.Retry, async (db, order) =>
+        ChangeAsync(caller, orderId, OrderAction.Retry, async (db, order, now) =>
         {
+            order.Retry(now);
             if (await db.DatasetTasks.AnyAsync(t => t.OrderId == orderId && t.Processing != null, cancellationToken))
             {
                 throw PortalException.Conflict("ORDER_HAS_PROCESSING", "An order with a processing cannot be retried; restart it instead.");
@@ -246,7 +221,6 @@ public sealed class OrderService(
             var files = await db.OrderFiles.Where(f => f.OrderId == orderId && (f.State == OrderFileState.Error || f.State == OrderFileState.DownloadError))
                 .OrderBy(f => f.DatasetTaskId).ThenBy(f => f.Id).Select(f => new { f.Id, f.Size, f.DatasetTaskId }).ToListAsync(cancellationToken);
             var sequence = await db.SubOrders.Where(s => s.OrderId == orderId).MaxAsync(s => (int?)s.Sequence, cancellationToken) ?? 0;
-            var now = Now;
             foreach (var task in files.GroupBy(f => f.DatasetTaskId))
             {
                 var split = new SubOrderSplitter(options.Value.SubOrderMaxFiles, options.Value.SubOrderMaxBytes);
@@ -258,7 +232,7 @@ public sealed class OrderService(
                     if (startsNew)
                     {
                         await MoveAsync(db, current, batch, cancellationToken);
-                        current = new SubOrder { OrderId = orderId, Owner = order.Owner, DatasetTaskId = task.Key, Sequence = ++sequence, JobState = SubOrderJobState.Queued, QueuedAt = now, Priority = order.IsApplicationOrder ? 1 : 0 };
+                        current = SubOrder.Create(order, task.Key, ++sequence, external: false, now);
                         db.SubOrders.Add(current);
                         await db.SaveChangesAsync(cancellationToken);
                     }
@@ -267,7 +241,6 @@ public sealed class OrderService(
                 }
                 await MoveAsync(db, current, batch, cancellationToken);
             }
-            order.Message = null;
         }, after: _ => signal.Wake(), cancellationToken);
 
     private static async Task MoveAsync(PortalDbContext db, SubOrder? subOrder, List<long> fileIds, CancellationToken cancellationToken)
@@ -276,13 +249,7 @@ public sealed class OrderService(
         {
             return;
         }
-        var id = subOrder.Id;
-        foreach (var chunk in fileIds.Chunk(500))
-        {
-            await db.OrderFiles.Where(f => chunk.Contains(f.Id)).ExecuteUpdateAsync(s => s
-                .SetProperty(f => f.SubOrderId, id).SetProperty(f => f.State, OrderFileState.Pending)
-                .SetProperty(f => f.DownloadError, (string?)null).SetProperty(f => f.Version, f => f.Version + 1), cancellationToken);
-        }
+        await OrderBulk.MoveFilesToSubOrderAsync(db, subOrder.Id, fileIds, cancellationToken);
         fileIds.Clear();
     }
 
@@ -337,32 +304,29 @@ public sealed class OrderService(
         {
             throw PortalException.BadRequest("BAD_EXPIRATION", "The new expiration date must be in the future.");
         }
-        return ChangeAsync(caller, orderId, OrderAction.ExtendExpiration, (db, order) =>
+        return ChangeAsync(caller, orderId, OrderAction.ExtendExpiration, (db, order, now) =>
         {
             var previous = order.ExpirationDate;
-            order.ExpirationDate = utc;
-            order.ExpiryWarningSent = false;
+            order.ExtendExpiration(utc, now);
             // Links already sent carry the former date: the owner gets links valid until the new one.
             mailer.ExpirationChanged(db, order, previous);
             return Task.CompletedTask;
         }, after: null, cancellationToken);
     }
 
-    private async Task<OrderDto> ChangeAsync(Caller caller, long orderId, OrderAction action, Func<PortalDbContext, Order, Task> change, Action<Order>? after, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs one action on the order: <paramref name="change"/> calls the order's own method (which consults the transition
+    /// table) and the sub-orders' bulk moves, in one transaction with the order's save.
+    /// </summary>
+    private async Task<OrderDto> ChangeAsync(Caller caller, long orderId, OrderAction action, Func<PortalDbContext, Order, DateTime, Task> change, Action<Order>? after, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var order = await db.Orders.VisibleTo(caller).Include(o => o.DatasetTasks).FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
                 ?? throw PortalException.NotFound("Order");
-            var target = OrderStateMachine.Apply(order.Status, action);
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            if (target is { } status)
-            {
-                order.Status = status;
-                order.StatusDate = Now;
-            }
-            await change(db, order);
+            await change(db, order, Now);
             try
             {
                 await db.SaveChangesAsync(cancellationToken);

@@ -6,6 +6,8 @@ public enum OrderAction
     Pause,
     Resume,
     Delete,
+    /// <summary>The pages' "Cancel order": DELETED from any live state, at once (the engine's writes are fenced by their leases).</summary>
+    Cancel,
     Remove,
     Retry,
     Restart,
@@ -41,6 +43,8 @@ public static class OrderStateMachine
         [OrderAction.Resume] = new(S(OrderStatus.Paused), OrderStatus.Running, "ORDER_MUST_BE_PAUSED"),
         [OrderAction.Delete] = new(S(OrderStatus.Done, OrderStatus.DoneWithWarning, OrderStatus.Paused, OrderStatus.Expired, OrderStatus.Failed), OrderStatus.Deleted,
             "ORDER_MUST_BE_DONE_OR_DONE_WITH_WARNING_OR_PAUSED_OR_FAILED_OR_EXPIRED"),
+        [OrderAction.Cancel] = new(S(OrderStatus.Pending, OrderStatus.Running, OrderStatus.Paused, OrderStatus.Done, OrderStatus.DoneWithWarning, OrderStatus.Expired, OrderStatus.Failed), OrderStatus.Deleted,
+            "ORDER_CANNOT_BE_CANCELLED"),
         [OrderAction.Remove] = new(S(OrderStatus.Deleted), null, "ORDER_MUST_BE_DELETED"),
         [OrderAction.Retry] = new(S(OrderStatus.DoneWithWarning, OrderStatus.Failed), OrderStatus.Running, "ORDER_MUST_BE_DONE_WITH_WARNING_OR_FAILED"),
         [OrderAction.Restart] = new(S(OrderStatus.Done, OrderStatus.DoneWithWarning, OrderStatus.Failed), null, "ORDER_MUST_BE_DONE_OR_DONE_WITH_WARNING_OR_FAILED"),
@@ -99,4 +103,54 @@ public static class OrderStateMachine
         }
         return actions;
     }
+}
+
+/// <summary>Everything that happens to a sub-order (a staging job).</summary>
+public enum SubOrderAction
+{
+    /// <summary>An engine instance takes it (a queued one, or one whose staging lease expired).</summary>
+    Claim,
+    /// <summary>Its files are staged (or in error): it holds the user's slot while they wait for download.</summary>
+    Staged,
+    /// <summary>The instance shuts down: the job goes back to the queue at once.</summary>
+    GiveBack,
+    /// <summary>Its order was paused while it staged.</summary>
+    StopStaging,
+    /// <summary>Its order was paused while it waited in the queue.</summary>
+    Suspend,
+    /// <summary>Its order was resumed.</summary>
+    Requeue,
+    /// <summary>Nothing of it is pending or available any more.</summary>
+    FilesFinal,
+    /// <summary>Its order was deleted or expired.</summary>
+    Close,
+}
+
+/// <summary>The transition table of sub-orders; <see cref="SubOrder"/> and <see cref="OrderBulk"/> consult it.</summary>
+public static class SubOrderStateMachine
+{
+    private static HashSet<SubOrderJobState> S(params SubOrderJobState[] states) => [.. states];
+
+    public static readonly IReadOnlyDictionary<SubOrderAction, (IReadOnlySet<SubOrderJobState> From, SubOrderJobState To)> Table =
+        new Dictionary<SubOrderAction, (IReadOnlySet<SubOrderJobState>, SubOrderJobState)>
+        {
+            [SubOrderAction.Claim] = (S(SubOrderJobState.Queued, SubOrderJobState.Staging), SubOrderJobState.Staging),
+            [SubOrderAction.Staged] = (S(SubOrderJobState.Staging), SubOrderJobState.Staged),
+            [SubOrderAction.GiveBack] = (S(SubOrderJobState.Staging), SubOrderJobState.Queued),
+            [SubOrderAction.StopStaging] = (S(SubOrderJobState.Staging), SubOrderJobState.Suspended),
+            [SubOrderAction.Suspend] = (S(SubOrderJobState.Queued), SubOrderJobState.Suspended),
+            [SubOrderAction.Requeue] = (S(SubOrderJobState.Suspended), SubOrderJobState.Queued),
+            [SubOrderAction.FilesFinal] = (S(SubOrderJobState.Queued, SubOrderJobState.Suspended, SubOrderJobState.Staged), SubOrderJobState.Ended),
+            [SubOrderAction.Close] = (S(SubOrderJobState.Queued, SubOrderJobState.Staging, SubOrderJobState.Staged, SubOrderJobState.Suspended), SubOrderJobState.Ended),
+        };
+
+    public static bool Allows(SubOrderJobState state, SubOrderAction action) => Table[action].From.Contains(state);
+
+    /// <summary>The states a bulk move may start from (for its WHERE clause).</summary>
+    public static List<SubOrderJobState> From(SubOrderAction action) => [.. Table[action].From];
+
+    public static SubOrderJobState To(SubOrderAction action) => Table[action].To;
+
+    public static SubOrderJobState Apply(SubOrderJobState state, SubOrderAction action) =>
+        Allows(state, action) ? Table[action].To : throw new InvalidOperationException($"A sub-order cannot {action} while {state}.");
 }

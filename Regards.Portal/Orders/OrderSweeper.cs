@@ -79,18 +79,11 @@ public sealed class OrderSweeper(
         var due = await db.Orders.Where(o => o.ExpirationDate < now && expirable.Contains(o.Status)).Select(o => o.Id).ToListAsync(cancellationToken);
         foreach (var orderId in due)
         {
-            var changed = await db.Orders.Where(o => o.Id == orderId && expirable.Contains(o.Status))
-                .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, OrderStatus.Expired).SetProperty(o => o.StatusDate, now)
-                    .SetProperty(o => o.WaitingForUser, false).SetProperty(o => o.AvailableFilesCount, 0).SetProperty(o => o.ZippableFilesCount, 0).SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
-            if (changed == 0)
+            if (!await OrderBulk.TryExpireAsync(db, orderId, now, cancellationToken))
             {
                 continue;
             }
             engine.StopOrder(orderId);
-            await db.SubOrders.Where(s => s.OrderId == orderId).ExecuteUpdateAsync(s => s
-                .SetProperty(x => x.JobState, SubOrderJobState.Ended).SetProperty(x => x.Ended, true).SetProperty(x => x.WaitingForUser, false)
-                .SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.Version, x => x.Version + 1), cancellationToken);
-            await db.OrderFiles.Where(f => f.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
             await storage.ReleaseOrderAsync(orderId, cancellationToken);
             var order = await db.Orders.AsNoTracking().FirstAsync(o => o.Id == orderId, cancellationToken);
             notifier.Publish(order);
@@ -118,7 +111,7 @@ public sealed class OrderSweeper(
         {
             // The flag and the queued mail in one transaction: the warning is sent once, and never lost by a crash.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            if (await db.Orders.Where(o => o.Id == order.Id && !o.ExpiryWarningSent).ExecuteUpdateAsync(s => s.SetProperty(o => o.ExpiryWarningSent, true), cancellationToken) == 1)
+            if (await OrderBulk.TryMarkExpiryWarningSentAsync(db, order.Id, cancellationToken))
             {
                 mailer.ExpiresSoon(db, order);
                 await db.SaveChangesAsync(cancellationToken);

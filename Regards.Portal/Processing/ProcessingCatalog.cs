@@ -60,11 +60,14 @@ public sealed class ProcessingCatalog(IEnumerable<IProcessing> plugins, IDbConte
 
     public IProcessing? Find(string businessId) => byId.GetValueOrDefault(businessId);
 
-    /// <summary>The processing if it is registered and not disabled by an administrator (checked again when an order is completed).</summary>
-    public async Task<IProcessing?> FindEnabledAsync(string businessId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The processing if it is registered and this caller may use it now (enabled, role high enough): checked when the
+    /// cart is edited, and again when an order is completed or restarted, since an admin may have changed it meanwhile.
+    /// </summary>
+    public async Task<IProcessing?> FindAllowedAsync(Caller caller, string businessId, CancellationToken cancellationToken = default)
     {
         var plugin = Find(businessId);
-        return plugin is not null && (await SettingsAsync(cancellationToken)).GetValueOrDefault(businessId) is not { Enabled: false } ? plugin : null;
+        return plugin is not null && Allowed(caller, (await SettingsAsync(cancellationToken)).GetValueOrDefault(businessId)) ? plugin : null;
     }
 
     /// <summary>The processings this caller may choose, in the current UI language.</summary>

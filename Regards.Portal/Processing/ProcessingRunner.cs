@@ -7,11 +7,19 @@ using Regards.Portal.Storage;
 
 namespace Regards.Portal.Processing;
 
+/// <summary>What a processing execution gave: outputs to swap for its inputs, or the reason it failed.</summary>
+public sealed record ProcessingResult(IReadOnlyList<long> InputIds, IReadOnlyList<OrderFile> Outputs, string? Failure)
+{
+    public static ProcessingResult Nothing { get; } = new([], [], null);
+
+    public static ProcessingResult Failed(string message) => new([], [], message);
+}
+
 /// <summary>
 /// Runs a processing on a sub-order whose inputs were staged (still PENDING), inside the engine's staging job and its
-/// lease. Success swaps the inputs for the outputs (AVAILABLE) in one transaction; a failure turns the inputs into
-/// PROCESSING_ERROR with the message; an interruption (pause, shutdown, crash) leaves the inputs PENDING so the next
-/// claim of the sub-order runs it again from the start. Partial outputs are deleted.
+/// lease, and answers what it gave; the orders feature writes it (outputs swapped for inputs, or inputs in
+/// PROCESSING_ERROR). An interruption (pause, shutdown, crash) leaves the inputs PENDING so the next claim of the
+/// sub-order runs it again from the start. Partial outputs are deleted.
 /// </summary>
 public sealed class ProcessingRunner(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -19,7 +27,7 @@ public sealed class ProcessingRunner(
     ProcessingCatalog catalog,
     ILogger<ProcessingRunner> logger)
 {
-    public async Task RunAsync(long orderId, long subOrderId, ProcessingChoice choice, CancellationToken cancellationToken)
+    public async Task<ProcessingResult> RunAsync(long orderId, long subOrderId, ProcessingChoice choice, CancellationToken cancellationToken)
     {
         List<OrderFile> inputs;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -29,13 +37,12 @@ public sealed class ProcessingRunner(
         }
         if (inputs.Count == 0)
         {
-            return; // every input failed to stage: nothing to process
+            return ProcessingResult.Nothing; // every input failed to stage: nothing to process
         }
         var plugin = catalog.Find(choice.ProcessBusinessId);
         if (plugin is null)
         {
-            await FailAsync(subOrderId, $"Processing '{choice.ProcessBusinessId}' is no longer available.");
-            return;
+            return ProcessingResult.Failed($"Processing '{choice.ProcessBusinessId}' is no longer available.");
         }
         IReadOnlyDictionary<string, string> parameters;
         try
@@ -44,8 +51,7 @@ public sealed class ProcessingRunner(
         }
         catch (PortalException e)
         {
-            await FailAsync(subOrderId, $"Processing '{plugin.BusinessId}': {e.Message}");
-            return;
+            return ProcessingResult.Failed($"Processing '{plugin.BusinessId}': {e.Message}");
         }
 
         var execution = new ProcessingExecution(
@@ -60,79 +66,44 @@ public sealed class ProcessingRunner(
         }
         catch (OperationCanceledException)
         {
-            DeleteOutputs(orderId, execution.Outputs);
+            DiscardOutputs(orderId, execution.Outputs);
             throw;
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "Processing {Processing} failed on sub-order {SubOrderId}", plugin.BusinessId, subOrderId);
-            DeleteOutputs(orderId, execution.Outputs);
-            await FailAsync(subOrderId, $"Processing '{plugin.BusinessId}' failed: {e.Message}");
-            return;
+            DiscardOutputs(orderId, execution.Outputs);
+            return ProcessingResult.Failed($"Processing '{plugin.BusinessId}' failed: {e.Message}");
         }
         cancellationToken.ThrowIfCancellationRequested();
 
-        if (!await SwapAsync(orderId, subOrderId, inputs, execution.Outputs))
-        {
-            DeleteOutputs(orderId, execution.Outputs);
-        }
-    }
-
-    /// <summary>Replaces the inputs by the outputs, only if the inputs are still PENDING (the order may have been deleted meanwhile).</summary>
-    private async Task<bool> SwapAsync(long orderId, long subOrderId, List<OrderFile> inputs, IReadOnlyList<ProcessingOutput> outputs)
-    {
         var template = inputs[0];
-        var ids = inputs.Select(f => f.Id).ToList();
-        await using var db = await dbFactory.CreateDbContextAsync();
-        await using var transaction = await db.Database.BeginTransactionAsync();
-        var removed = 0;
-        foreach (var chunk in ids.Chunk(500))
-        {
-            removed += await db.OrderFiles.Where(f => f.SubOrderId == subOrderId && chunk.Contains(f.Id) && f.State == OrderFileState.Pending).ExecuteDeleteAsync();
-        }
-        if (removed != ids.Count)
-        {
-            await transaction.RollbackAsync();
-            logger.LogInformation("Outputs of sub-order {SubOrderId} dropped: its inputs changed during the processing", subOrderId);
-            return false;
-        }
-        db.OrderFiles.AddRange(outputs.Select(o => new OrderFile
+        var outputs = execution.Outputs.Select(o => new OrderFile
         {
             PublicId = Guid.NewGuid(), OrderId = orderId, SubOrderId = subOrderId, DatasetTaskId = template.DatasetTaskId,
             DataObjectId = o.DataObjectId, ProviderId = inputs.FirstOrDefault(i => i.DataObjectId == o.DataObjectId)?.ProviderId ?? template.ProviderId,
             Name = o.Name, Size = o.Size, MimeType = o.MimeType, Checksum = o.Sha256, Md5 = o.Md5, DataType = o.DataType,
             Tier = Catalog.StorageTier.Online, Location = o.Location, State = OrderFileState.Available,
-        }));
-        await db.SaveChangesAsync();
-        var filesDelta = outputs.Count - inputs.Count;
-        var bytesDelta = outputs.Sum(o => o.Size) - inputs.Sum(i => i.Size);
-        await db.Orders.Where(o => o.Id == orderId).ExecuteUpdateAsync(s => s
-            .SetProperty(o => o.FilesCount, o => o.FilesCount + filesDelta)
-            .SetProperty(o => o.TotalSize, o => o.TotalSize + bytesDelta)
-            .SetProperty(o => o.Version, o => o.Version + 1));
-        await transaction.CommitAsync();
-        return true;
+        }).ToList();
+        return new ProcessingResult(inputs.Select(f => f.Id).ToList(), outputs, null);
     }
 
-    private async Task FailAsync(long subOrderId, string message)
-    {
-        message = message.Length > 500 ? message[..497] + "..." : message;
-        await using var db = await dbFactory.CreateDbContextAsync();
-        await db.OrderFiles.Where(f => f.SubOrderId == subOrderId && f.State == OrderFileState.Pending)
-            .ExecuteUpdateAsync(s => s.SetProperty(f => f.State, OrderFileState.ProcessingError).SetProperty(f => f.DownloadError, message).SetProperty(f => f.Version, f => f.Version + 1));
-    }
+    /// <summary>Deletes outputs that will not be kept (interrupted, failed, or the order changed meanwhile).</summary>
+    public void DiscardOutputs(long orderId, IEnumerable<OrderFile> outputs) => DiscardOutputs(orderId, outputs.Select(o => o.Location));
 
-    private void DeleteOutputs(long orderId, IReadOnlyList<ProcessingOutput> outputs)
+    private void DiscardOutputs(long orderId, IReadOnlyList<ProcessingOutput> outputs) => DiscardOutputs(orderId, outputs.Select(o => o.Location));
+
+    private void DiscardOutputs(long orderId, IEnumerable<string> locations)
     {
-        foreach (var output in outputs)
+        foreach (var location in locations)
         {
             try
             {
-                storage.DeleteOrderOutput(orderId, output.Location);
+                storage.DeleteOrderOutput(orderId, location);
             }
             catch (IOException e)
             {
-                logger.LogWarning(e, "Could not delete the partial output {Location}", output.Location);
+                logger.LogWarning(e, "Could not delete the partial output {Location}", location);
             }
         }
     }
