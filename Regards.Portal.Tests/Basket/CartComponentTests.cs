@@ -9,6 +9,7 @@ using Regards.Portal.Tests.Infrastructure;
 
 namespace Regards.Portal.Tests.Basket;
 
+[Trait("Tier", "Fast")]
 public sealed class CartComponentTests(PortalAppFactory factory) : IClassFixture<PortalAppFactory>
 {
     private BasketService Baskets => factory.Services.GetRequiredService<BasketService>();

@@ -5,6 +5,7 @@ using Regards.Portal.Tests.Infrastructure;
 
 namespace Regards.Portal.Tests.Catalog;
 
+[Trait("Tier", "Fast")]
 public sealed class CatalogComponentTests(PortalAppFactory factory) : IClassFixture<PortalAppFactory>
 {
     [Fact]

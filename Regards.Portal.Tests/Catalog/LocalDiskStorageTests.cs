@@ -7,6 +7,7 @@ using Regards.Portal.Tests.Infrastructure;
 
 namespace Regards.Portal.Tests.Catalog;
 
+[Trait("Tier", "Fast")]
 public sealed class LocalDiskStorageTests : IDisposable
 {
     // Next to the tests rather than in the temp folder: /tmp may be a tmpfs, whose pages cannot be dropped from the

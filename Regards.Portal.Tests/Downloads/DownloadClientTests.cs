@@ -219,7 +219,9 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
             await using var stream = await response.Content.ReadAsStreamAsync();
             await stream.ReadAtLeastAsync(new byte[64 * 1024], 64 * 1024);
         }
-        await Task.Delay(1500);
+        // The server has finished with the request once its download slot is given back.
+        var quotas = factory.Services.GetRequiredService<Regards.Portal.Downloads.DownloadQuotas>();
+        await WaitAsync(() => Task.FromResult(quotas.Running(DemoUsers.User) == 0), 20, "the zip request ends on the server");
         await using (var db = factory.CreateDbContext())
         {
             Assert.All(await db.OrderFiles.AsNoTracking().Where(f => f.OrderId == orderId).ToListAsync(), f => Assert.Equal(OrderFileState.Available, f.State));

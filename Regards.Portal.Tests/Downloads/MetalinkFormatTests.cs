@@ -5,6 +5,7 @@ using Regards.Portal.Infrastructure;
 namespace Regards.Portal.Tests.Downloads;
 
 /// <summary>Which metalink document a request gets: Metalink 3 unless it asks for Metalink 4.</summary>
+[Trait("Tier", "Fast")]
 public sealed class MetalinkFormatTests
 {
     [Theory]

@@ -4,6 +4,7 @@ using Regards.Portal.Downloads;
 
 namespace Regards.Portal.Tests.Downloads;
 
+[Trait("Tier", "Fast")]
 public sealed class OrderTokensTests
 {
     /// <summary>A clock the test moves by hand.</summary>

@@ -3,6 +3,7 @@ using Regards.Portal.Infrastructure;
 namespace Regards.Portal.Tests.Infrastructure;
 
 /// <summary>The pages' reload coalescer, on the real clock with a short delay.</summary>
+[Trait("Tier", "Fast")]
 public sealed class CoalescerTests
 {
     private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(100);

@@ -10,6 +10,7 @@ using static Regards.Portal.Tests.Orders.MyOrdersComponentTests;
 namespace Regards.Portal.Tests.Orders;
 
 /// <summary>Admin orders (/admin/orders) over real orders (engine off). Every test filters on its own owner, so the rows are its own.</summary>
+[Trait("Tier", "Fast")]
 public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClassFixture<OrderPagesFactory>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

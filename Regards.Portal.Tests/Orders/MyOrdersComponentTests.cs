@@ -12,6 +12,7 @@ using Regards.Portal.Tests.Infrastructure;
 namespace Regards.Portal.Tests.Orders;
 
 /// <summary>My orders (/orders) over real orders in the test's database (engine off: statuses arranged by hand).</summary>
+[Trait("Tier", "Fast")]
 public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFixture<OrderPagesFactory>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

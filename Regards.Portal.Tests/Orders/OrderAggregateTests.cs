@@ -7,6 +7,7 @@ using static Regards.Portal.Orders.SubOrderJobState;
 namespace Regards.Portal.Tests.Orders;
 
 /// <summary>The order and sub-order entities change state only through their methods, each following the transition tables.</summary>
+[Trait("Tier", "Fast")]
 public sealed class OrderAggregateTests
 {
     private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));

@@ -7,6 +7,7 @@ namespace Regards.Portal.Tests.Orders;
 
 /// <summary>The engine's writes are fenced by its lease, on a real SQLite file: once an order is cancelled (its
 /// sub-orders closed) or its job taken over, a staging job still running writes nothing.</summary>
+[Trait("Tier", "Fast")]
 public sealed class OrderBulkTests : IAsyncLifetime
 {
     private readonly string path = Path.Combine(Path.GetTempPath(), "regards-tests", $"bulk-{Guid.NewGuid():N}.db");

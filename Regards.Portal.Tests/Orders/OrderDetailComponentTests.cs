@@ -11,6 +11,7 @@ using Regards.Portal.Tests.Infrastructure;
 namespace Regards.Portal.Tests.Orders;
 
 /// <summary>The order detail page and the cart's Order dialog, over real rows (engine off).</summary>
+[Trait("Tier", "Fast")]
 public sealed class OrderDetailComponentTests(OrderPagesFactory factory) : IClassFixture<OrderPagesFactory>
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);

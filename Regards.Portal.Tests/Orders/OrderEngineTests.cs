@@ -84,7 +84,8 @@ public sealed class OrderEngineTests(EngineFactory factory) : IClassFixture<Engi
                 sawWaiting = true;
                 var order2 = await GetOrderAsync(client, order.Id());
                 Assert.True(order2.GetProperty("waitingForUser").GetBoolean());
-                await Task.Delay(1200);
+                // What the engine's next pass would claim: nothing, the user's two slots are held.
+                Assert.Empty(await factory.Services.GetRequiredService<OrderEngine>().ClaimSubOrdersAsync(8, CancellationToken.None));
                 var still = await SnapshotAsync(order.Id(), DemoUsers.User);
                 Assert.Equal(2, still.Waiting);
                 Assert.Equal(0, still.Staging);
@@ -119,7 +120,8 @@ public sealed class OrderEngineTests(EngineFactory factory) : IClassFixture<Engi
         var stopped = await SnapshotAsync(order.Id(), DemoUsers.Guest);
         Assert.True(stopped.Pending > 0);
         Assert.True(stopped.Suspended > 0);
-        await Task.Delay(1500);
+        // The engine's next pass claims nothing of a paused order.
+        Assert.DoesNotContain(await factory.Services.GetRequiredService<OrderEngine>().ClaimSubOrdersAsync(8, CancellationToken.None), c => c.OrderId == order.Id());
         var later = await SnapshotAsync(order.Id(), DemoUsers.Guest);
         Assert.Equal(OrderStatus.Paused, later.Status);
         Assert.Equal(stopped.Pending, later.Pending);

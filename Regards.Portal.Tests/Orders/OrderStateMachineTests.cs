@@ -5,6 +5,7 @@ using static Regards.Portal.Orders.OrderStatus;
 namespace Regards.Portal.Tests.Orders;
 
 /// <summary>Every (status, action) pair of orders.md §3.3, allowed or refused with its exact code.</summary>
+[Trait("Tier", "Fast")]
 public sealed class OrderStateMachineTests
 {
     // The expected table, written independently of the implementation: action → (allowed from → to), refusal code.

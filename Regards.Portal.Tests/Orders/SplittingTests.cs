@@ -2,6 +2,7 @@ using Regards.Portal.Orders;
 
 namespace Regards.Portal.Tests.Orders;
 
+[Trait("Tier", "Fast")]
 public sealed class SplittingTests
 {
     private static List<List<long>> Split(IEnumerable<long> sizes, int maxFiles, long maxBytes)

@@ -13,6 +13,7 @@ using Regards.Portal.Tests.Infrastructure;
 namespace Regards.Portal.Tests.Processing;
 
 /// <summary>The Process dialog and the cart's Process button over the real catalogue and basket service.</summary>
+[Trait("Tier", "Fast")]
 public sealed class ProcessDialogComponentTests(PortalAppFactory factory) : IClassFixture<PortalAppFactory>
 {
     private BasketService Baskets => factory.Services.GetRequiredService<BasketService>();

@@ -9,6 +9,7 @@ using Regards.Portal.Processing.Processings;
 namespace Regards.Portal.Tests.Processing;
 
 /// <summary>Each processing's outputs checked byte for byte on known inputs; parameters and splitting rules.</summary>
+[Trait("Tier", "Fast")]
 public sealed class ProcessingsTests
 {
     private static readonly byte[] Lines = Encoding.UTF8.GetBytes("line 1\nline 2\r\nline 3\nline 4\nlast line without newline");

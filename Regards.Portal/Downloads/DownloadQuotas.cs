@@ -151,6 +151,9 @@ public sealed class DownloadQuotas
         }
     }
 
+    /// <summary>The user's downloads in progress on this instance.</summary>
+    internal int Running(string owner) => running.GetValueOrDefault(owner);
+
     internal void Release(string owner) =>
         running.AddOrUpdate(owner, 0, (_, n) => Math.Max(0, n - 1));
 }
