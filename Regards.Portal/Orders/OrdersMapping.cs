@@ -17,6 +17,9 @@ internal sealed class OrderConfiguration : IEntityTypeConfiguration<Order>
         e.HasIndex(x => new { x.Owner, x.CreationDate });
         e.HasIndex(x => new { x.Status, x.CreationDate });
         e.HasIndex(x => x.CreationDate);
+        // One cart gives at most one order (a restart copies the cart): two orders placed at once from one cart cannot
+        // both be written. Null (no cart known) is not unique: SQL Server's index is filtered on NOT NULL.
+        e.HasIndex(x => x.BasketId).IsUnique();
         e.HasMany(x => x.DatasetTasks).WithOne(x => x.Order).HasForeignKey(x => x.OrderId).OnDelete(DeleteBehavior.Cascade);
     }
 }
