@@ -63,7 +63,11 @@ public sealed class OrderService(
         }
         catch (DbUpdateException)
         {
-            // The unique (owner, label) index caught a concurrent twin.
+            // A unique index caught a concurrent twin: the cart's (another order of this cart was written first), else (owner, label).
+            if (await db.Orders.AsNoTracking().AnyAsync(o => o.BasketId == basketId, cancellationToken))
+            {
+                throw PortalException.Conflict("CART_ALREADY_ORDERED", "This cart was just ordered (by another click or another tab): see My orders.");
+            }
             throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".", "LABEL_NOT_UNIQUE_FOR_OWNER");
         }
         // The cart leaves the user (kept with the order for restart): the next add starts a new cart. Only a cart that

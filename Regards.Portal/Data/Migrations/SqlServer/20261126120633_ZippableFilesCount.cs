@@ -17,8 +17,13 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                 nullable: false,
                 defaultValue: 0);
 
-            // Orders placed before this column: AVAILABLE (1) files that are not links (tier External = 2).
-            migrationBuilder.Sql("UPDATE Orders SET ZippableFilesCount = (SELECT COUNT(*) FROM OrderFiles f WHERE f.OrderId = Orders.Id AND f.State = 1 AND f.Tier <> 2)");
+            // Orders placed before this column: AVAILABLE files that are not links. Enums are stored by name: the first
+            // version compared them with numbers (State = 1, Tier <> 2), which SQL Server refuses on any row ('Conversion
+            // failed when converting the nvarchar value'), so no database with order files could pass this migration and
+            // none ran the faulty text. RecomputeOrderCountersFromFiles recomputes the counters again anyway.
+            // In EXEC: the idempotent script runs this in the batch that adds the column, and SQL Server compiles a whole
+            // batch before running it ("Invalid column name").
+            migrationBuilder.Sql("EXEC(N'UPDATE [Orders] SET [ZippableFilesCount] = (SELECT COUNT(*) FROM [OrderFiles] AS f WHERE f.[OrderId] = [Orders].[Id] AND f.[State] = ''Available'' AND f.[Tier] <> ''External'')');");
         }
 
         /// <inheritdoc />

@@ -823,6 +823,10 @@ namespace Regards.Portal.Data.Migrations.SqlServer
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BasketId")
+                        .IsUnique()
+                        .HasFilter("[BasketId] IS NOT NULL");
+
                     b.HasIndex("CreationDate");
 
                     b.HasIndex("Owner", "CreationDate");

@@ -796,6 +796,9 @@ namespace Regards.Portal.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BasketId")
+                        .IsUnique();
+
                     b.HasIndex("CreationDate");
 
                     b.HasIndex("Owner", "CreationDate");
