@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.SqlServer.TransactSql.ScriptDom;
@@ -27,6 +29,23 @@ public sealed class MigrationModelTests
         using PortalDbContext db = provider == "Sqlite" ? Sqlite() : SqlServer();
         Assert.False(db.Database.HasPendingModelChanges(),
             $"The {provider} model differs from its last migration's snapshot: add a migration (dotnet ef migrations add X --context {db.GetType().Name}).");
+    }
+
+    [Fact]
+    public void The_SQL_Server_context_the_portal_registers_accepts_the_transactions_its_services_open()
+    {
+        // As Program configures it: a retrying execution strategy would throw at the first BeginTransaction.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Database:Provider"] = "SqlServer",
+            ["ConnectionStrings:Portal"] = "Server=nowhere;Database=none;Trusted_Connection=True",
+        }).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddPortalDatabase(configuration, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { ContentRootPath = Path.GetTempPath() });
+        using var provider = services.BuildServiceProvider();
+        using var db = provider.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContext();
+        Assert.IsType<SqlServerPortalDbContext>(db);
+        Assert.False(db.Database.CreateExecutionStrategy().RetriesOnFailure);
     }
 
     [Fact]

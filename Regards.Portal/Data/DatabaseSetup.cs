@@ -47,7 +47,9 @@ public static class DatabaseSetup
                 {
                     throw new InvalidOperationException("Database:Provider is SqlServer but ConnectionStrings:Portal is empty.");
                 }
-                services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString, sql => sql.EnableRetryOnFailure()));
+                // No retrying execution strategy: it refuses the transactions the services open themselves (order creation,
+                // removal, expiry, staging results), and their conflicts are already retried on fresh data or answered 409.
+                services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString));
                 Register<SqlServerPortalDbContext>(services);
                 break;
             default:
