@@ -216,7 +216,7 @@ public sealed class OrderCompletion(
             order.FilesCount = writer.FilesCount;
             order.TotalSize = writer.TotalSize;
             order.CompletionDate = now;
-            order.ExpirationDate = expiration ?? now.AddHours(settings.Defaults.SubOrderDurationHours);
+            order.ExpirationDate = expiration ?? now.AddHours((await settings.GetAsync(cancellationToken)).SubOrderDurationHours);
             order.Message = message;
             order.LeaseOwner = null;
             order.LeaseExpiresAt = null;
