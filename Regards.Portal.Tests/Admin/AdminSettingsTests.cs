@@ -90,6 +90,9 @@ public sealed class AdminSettingsTests : IClassFixture<PortalAppFactory>
 
         var bad = PortalSettings.Defaults with { DefaultMaxConcurrentDownloads = 0 };
         Assert.Equal("BAD_SETTING", (await Assert.ThrowsAsync<PortalException>(() => PortalSettings.SaveAsync(bad, "admin"))).Code);
+        // The bounds of the configured defaults: beyond them an expiration would not even be a date.
+        var tooLong = PortalSettings.Defaults with { MaxExpirationHours = Regards.Portal.Orders.OrdersOptions.MaxExpirationLimitHours + 1 };
+        Assert.Equal("BAD_SETTING", (await Assert.ThrowsAsync<PortalException>(() => PortalSettings.SaveAsync(tooLong, "admin"))).Code);
 
         var changed = PortalSettings.Defaults with { ReminderDelayHours = 24, DefaultMaxDownloads = 50 };
         await PortalSettings.SaveAsync(changed, "admin");

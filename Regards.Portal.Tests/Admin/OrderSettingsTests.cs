@@ -77,6 +77,18 @@ public sealed class OrderSettingsTests : IDisposable
         AssertLives((await OrderUntilCompletedAsync(client, "saved maximum")).Order, 4);
     }
 
+    [Theory]
+    [InlineData("Downloads:DefaultMaxConcurrentDownloads", "0")]
+    [InlineData("Orders:MaxExpirationHours", "2")] // shorter than the configured application sub-order duration (3)
+    [InlineData("Orders:ReminderDelayHours", "100001")]
+    public void A_default_an_admin_could_not_save_stops_the_start(string key, string value)
+    {
+        factory.Settings[key] = value;
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains(key.Split(':')[1], error.ToString());
+        Assert.Contains("OptionsValidationException", error.ToString());
+    }
+
     [Fact]
     public async Task A_save_on_another_instance_is_in_force_here_once_the_cache_lifetime_has_passed()
     {
