@@ -43,7 +43,17 @@ builder.Services.AddAdmin();
 
 var app = builder.Build();
 
-await app.Services.MigratePortalDatabaseAsync();
+try
+{
+    // Migrates, or with Database:MigrateOnStartup false refuses to start on an outdated schema.
+    await app.Services.PreparePortalDatabaseAsync();
+}
+catch
+{
+    // The log line that says why is written before the process ends (the console logger writes in the background).
+    await app.DisposeAsync();
+    throw;
+}
 if (await app.RunSeedCommandAsync(args))
 {
     return;

@@ -88,13 +88,13 @@ public sealed class AdminSettingsTests : IClassFixture<PortalAppFactory>
         Assert.Equal(168, defaults.MaxExpirationHours);
         Assert.Equal(-1, defaults.DefaultMaxDownloads);
 
-        var bad = PortalSettings.Defaults;
-        bad.DefaultMaxConcurrentDownloads = 0;
+        var bad = PortalSettings.Defaults with { DefaultMaxConcurrentDownloads = 0 };
         Assert.Equal("BAD_SETTING", (await Assert.ThrowsAsync<PortalException>(() => PortalSettings.SaveAsync(bad, "admin"))).Code);
+        // The bounds of the configured defaults: beyond them an expiration would not even be a date.
+        var tooLong = PortalSettings.Defaults with { MaxExpirationHours = Regards.Portal.Orders.OrdersOptions.MaxExpirationLimitHours + 1 };
+        Assert.Equal("BAD_SETTING", (await Assert.ThrowsAsync<PortalException>(() => PortalSettings.SaveAsync(tooLong, "admin"))).Code);
 
-        var changed = PortalSettings.Defaults;
-        changed.ReminderDelayHours = 24;
-        changed.DefaultMaxDownloads = 50;
+        var changed = PortalSettings.Defaults with { ReminderDelayHours = 24, DefaultMaxDownloads = 50 };
         await PortalSettings.SaveAsync(changed, "admin");
         var saved = await PortalSettings.GetAsync();
         Assert.Equal(24, saved.ReminderDelayHours);

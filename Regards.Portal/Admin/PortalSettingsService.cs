@@ -1,42 +1,82 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Regards.Portal.Data;
+using Regards.Portal.Downloads;
 using Regards.Portal.Infrastructure;
+using Regards.Portal.Orders;
 
 namespace Regards.Portal.Admin;
 
+/// <summary>The order settings in force: the configuration's defaults, or an administrator's saved values.</summary>
+public sealed record OrderSettings(
+    int SubOrderDurationHours,
+    int ApplicationSubOrderDurationHours,
+    int MaxExpirationHours,
+    int ReminderDelayHours,
+    int DefaultMaxDownloads,
+    int DefaultMaxConcurrentDownloads);
+
 /// <summary>
-/// Order settings (durations, reminder delay, default download quotas): the configuration gives the
-/// defaults (section <c>Orders</c> and <c>Downloads</c>), an administrator's save overrides them in the database.
+/// The one source of the order settings an administrator can change (durations, reminder delay, default download
+/// quotas). <see cref="OrdersOptions"/> and <see cref="DownloadOptions"/> give the defaults, validated at start-up; an
+/// administrator's save stores all six values in the <see cref="PortalSettings"/> row, which then overrides them as a
+/// whole (a default changed in the configuration later no longer applies once the page was saved). Completion, the
+/// reminder sweep, the download quotas and the settings page all read <see cref="GetAsync"/>; no one reads these
+/// values from the options or the configuration.
+/// <para>
+/// The values are cached. A save on this instance applies at once (and raises <see cref="Changed"/>); a save on
+/// another instance of the portal reaches this one within <see cref="CacheLifetime"/> (no change feed between instances).
+/// </para>
 /// </summary>
-public sealed class PortalSettingsService(IDbContextFactory<PortalDbContext> dbFactory, IConfiguration configuration, ILogger<PortalSettingsService> logger)
+public sealed class PortalSettingsService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    IOptions<OrdersOptions> orders,
+    IOptions<DownloadOptions> downloads,
+    TimeProvider time,
+    ILogger<PortalSettingsService> logger)
 {
+    /// <summary>How long the values in force are reused: how stale another instance's save can be here.</summary>
+    public static readonly TimeSpan CacheLifetime = TimeSpan.FromSeconds(30);
+
     private readonly SemaphoreSlim gate = new(1, 1);
-    private PortalSettings? cache;
+    private volatile Cached? cache;
+
+    /// <summary>Counts the saves of this instance: a read that overlapped one does not cache what it read.</summary>
+    private long saves;
 
     public event Action? Changed;
 
-    public PortalSettings Defaults => new()
-    {
-        SubOrderDurationHours = configuration.GetValue("Orders:SubOrderDurationHours", 240),
-        ApplicationSubOrderDurationHours = configuration.GetValue("Orders:ApplicationSubOrderDurationHours", 2),
-        MaxExpirationHours = configuration.GetValue("Orders:MaxExpirationHours", 168),
-        ReminderDelayHours = configuration.GetValue("Orders:ReminderDelayHours", 72),
-        DefaultMaxDownloads = configuration.GetValue("Downloads:DefaultMaxDownloads", -1),
-        DefaultMaxConcurrentDownloads = configuration.GetValue("Downloads:DefaultMaxConcurrentDownloads", -1),
-    };
+    /// <summary>The configuration's values, in force until an administrator saves the page.</summary>
+    public OrderSettings Defaults => new(
+        orders.Value.SubOrderDurationHours,
+        orders.Value.ApplicationSubOrderDurationHours,
+        orders.Value.MaxExpirationHours,
+        orders.Value.ReminderDelayHours,
+        downloads.Value.DefaultMaxDownloads,
+        downloads.Value.DefaultMaxConcurrentDownloads);
 
-    public async Task<PortalSettings> GetAsync(CancellationToken cancellationToken = default)
+    /// <summary>The values in force.</summary>
+    public async Task<OrderSettings> GetAsync(CancellationToken cancellationToken = default)
     {
-        if (cache is { } cached)
+        var now = time.GetUtcNow();
+        if (cache is { } cached && cached.Until > now)
         {
-            return cached;
+            return cached.Settings;
         }
+        var before = Interlocked.Read(ref saves);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var stored = await db.PortalSettings.AsNoTracking().FirstOrDefaultAsync(cancellationToken);
-        return cache = stored ?? Defaults;
+        var settings = stored is null ? Defaults : new OrderSettings(
+            stored.SubOrderDurationHours, stored.ApplicationSubOrderDurationHours, stored.MaxExpirationHours, stored.ReminderDelayHours,
+            stored.DefaultMaxDownloads, stored.DefaultMaxConcurrentDownloads);
+        if (Interlocked.Read(ref saves) == before)
+        {
+            cache = new Cached(settings, now + CacheLifetime);
+        }
+        return settings;
     }
 
-    public async Task SaveAsync(PortalSettings settings, string actor, CancellationToken cancellationToken = default)
+    public async Task SaveAsync(OrderSettings settings, string actor, CancellationToken cancellationToken = default)
     {
         Validate(settings);
         await gate.WaitAsync(cancellationToken);
@@ -56,6 +96,7 @@ public sealed class PortalSettingsService(IDbContextFactory<PortalDbContext> dbF
             row.DefaultMaxDownloads = settings.DefaultMaxDownloads;
             row.DefaultMaxConcurrentDownloads = settings.DefaultMaxConcurrentDownloads;
             await db.SaveChangesAsync(cancellationToken);
+            Interlocked.Increment(ref saves);
             cache = null;
         }
         finally
@@ -66,11 +107,18 @@ public sealed class PortalSettingsService(IDbContextFactory<PortalDbContext> dbF
         Changed?.Invoke();
     }
 
-    public static void Validate(PortalSettings settings)
+    /// <summary>The bounds of <see cref="OrdersOptions"/> and <see cref="DownloadOptions"/>, which the defaults pass at start-up.</summary>
+    public static void Validate(OrderSettings settings)
     {
-        if (settings.SubOrderDurationHours < 1 || settings.ApplicationSubOrderDurationHours < 1 || settings.ReminderDelayHours < 1)
+        if (settings.SubOrderDurationHours < 1 || settings.ApplicationSubOrderDurationHours < 1 || settings.ReminderDelayHours < 1 || settings.MaxExpirationHours < 1)
         {
             throw PortalException.BadRequest("BAD_SETTING", "Durations are at least one hour.");
+        }
+        if (settings.SubOrderDurationHours > OrdersOptions.MaxDurationHours || settings.ApplicationSubOrderDurationHours > OrdersOptions.MaxDurationHours ||
+            settings.ReminderDelayHours > OrdersOptions.MaxDurationHours || settings.MaxExpirationHours > OrdersOptions.MaxExpirationLimitHours)
+        {
+            throw PortalException.BadRequest("BAD_SETTING",
+                $"Durations are at most {OrdersOptions.MaxDurationHours:N0} hours, the maximum expiration at most {OrdersOptions.MaxExpirationLimitHours:N0}.");
         }
         if (settings.MaxExpirationHours < settings.ApplicationSubOrderDurationHours)
         {
@@ -81,4 +129,6 @@ public sealed class PortalSettingsService(IDbContextFactory<PortalDbContext> dbF
             throw PortalException.BadRequest("BAD_SETTING", "Quotas are -1 (unlimited) or a positive number.");
         }
     }
+
+    private sealed record Cached(OrderSettings Settings, DateTimeOffset Until);
 }

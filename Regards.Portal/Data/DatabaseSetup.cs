@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Regards.Portal.Data;
 
@@ -19,7 +20,12 @@ public sealed class DatabaseOptions
     [Required]
     public string DataPath { get; set; } = "App_Data";
 
-    /// <summary>Apply migrations at start-up.</summary>
+    /// <summary>
+    /// Apply pending migrations at start-up (the default). When false the portal does not touch the schema: it checks
+    /// that no migration is pending and refuses to start otherwise (logged, then the start fails), so it never runs on
+    /// an outdated schema. For deployments that migrate in a separate step (<c>dotnet ef database update</c>, a
+    /// migration bundle or script) before starting the instances.
+    /// </summary>
     public bool MigrateOnStartup { get; set; } = true;
 }
 
@@ -75,18 +81,40 @@ public static class DatabaseSetup
         services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<TContext>>().CreateDbContext());
     }
 
-    /// <summary>Applies the provider's migrations; SQLite also gets WAL so readers don't block the engine.</summary>
-    public static async Task MigratePortalDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Readies the database before the portal serves: applies the provider's migrations, or with
+    /// <see cref="DatabaseOptions.MigrateOnStartup"/> off only checks that none is pending, and throws (after a critical
+    /// log line naming them) if some are. SQLite also gets WAL so readers don't block the engine.
+    /// </summary>
+    public static async Task PreparePortalDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken = default)
     {
+        var migrate = services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStartup;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup).FullName!);
         var factory = services.GetRequiredService<IDbContextFactory<PortalDbContext>>();
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        if (!migrate)
+        {
+            var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+            if (pending.Count > 0)
+            {
+                var message = $"The database has {pending.Count} pending migration(s) ({string.Join(", ", pending)}) and " +
+                    "Database:MigrateOnStartup is false: the portal does not start on an outdated schema. Apply them " +
+                    "(dotnet ef database update, a migration bundle or script) or set Database:MigrateOnStartup to true.";
+                logger.LogCritical("{Message}", message);
+                throw new InvalidOperationException(message);
+            }
+            logger.LogInformation("Database:MigrateOnStartup is false and no migration is pending");
+        }
         if (db.Database.IsSqlite())
         {
             await db.Database.OpenConnectionAsync(cancellationToken);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
             await db.Database.CloseConnectionAsync();
         }
-        await db.Database.MigrateAsync(cancellationToken);
+        if (migrate)
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
     }
 
     private sealed class PortalDbContextFactory<TContext>(IDbContextFactory<TContext> inner) : IDbContextFactory<PortalDbContext>

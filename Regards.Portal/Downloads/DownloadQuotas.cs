@@ -20,7 +20,7 @@ public sealed record DownloadLimits(int MaxDownloads, int MaxConcurrentDownloads
 public sealed class DownloadQuotas
 {
     /// <summary>How long the limits of a user without a download quota are reused (an admin change on another instance
-    /// shows within this delay; on this one at once).</summary>
+    /// shows within this delay plus <see cref="PortalSettingsService.CacheLifetime"/> for the portal defaults; on this one at once).</summary>
     private static readonly TimeSpan UnlimitedCacheDuration = TimeSpan.FromSeconds(30);
 
     private readonly IDbContextFactory<PortalDbContext> dbFactory;

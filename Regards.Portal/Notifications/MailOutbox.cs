@@ -26,6 +26,10 @@ public class OutboxMail
     public DateTime? LeaseExpiresAt { get; set; }
 }
 
+/// <param name="Failing">Queued mails whose last attempt failed and that will be tried again.</param>
+/// <param name="GivenUp">Mails given up after their last attempt (kept with their error).</param>
+public sealed record OutboxStats(int Failing, int GivenUp);
+
 /// <summary>Wakes the outbox sender when a message is queued, instead of waiting for its next poll.</summary>
 public sealed class MailOutboxSignal : Infrastructure.WakeSignal;
 
@@ -66,6 +70,15 @@ public sealed class MailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Mai
     }
 
     private void WakeSender(object? sender, SavedChangesEventArgs e) => signal.Wake();
+
+    /// <summary>Where delivery stands: how many queued mails failed at least once and will be tried again, and how many were given up.</summary>
+    public async Task<OutboxStats> GetStatsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var failing = await db.OutboxMails.CountAsync(m => m.Attempts > 0 && !m.GaveUp, cancellationToken);
+        var givenUp = await db.OutboxMails.CountAsync(m => m.GaveUp, cancellationToken);
+        return new OutboxStats(failing, givenUp);
+    }
 
     /// <summary>Gives the given-up mails a new series of attempts (once the mail server is fixed); returns how many.</summary>
     public async Task<int> RetryGivenUpAsync(CancellationToken cancellationToken = default)

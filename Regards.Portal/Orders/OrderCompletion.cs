@@ -211,7 +211,7 @@ public sealed class OrderCompletion(
                 logger.LogInformation("Order {OrderId} was cancelled during its completion", orderId);
                 return;
             }
-            order.Complete(action, objects, writer.FilesCount, writer.TotalSize, expiration ?? now.AddHours(settings.Defaults.SubOrderDurationHours), message, now);
+            order.Complete(action, objects, writer.FilesCount, writer.TotalSize, expiration ?? now.AddHours((await settings.GetAsync(cancellationToken)).SubOrderDurationHours), message, now);
             if (order.Status != OrderStatus.Failed)
             {
                 // Queued by the save that completes the order.

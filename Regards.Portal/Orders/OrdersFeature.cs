@@ -17,6 +17,7 @@ public static class OrdersFeature
         services.AddSingleton<OrderService>();
         services.AddSingleton<AutoOrderService>();
         services.AddSingleton<OrderCsvExporter>();
+        services.AddSingleton<OrderStatistics>();
         return services;
     }
 
