@@ -153,7 +153,7 @@ public static class OrderBulk
         await db.OrderFiles.Where(f => f.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
         await db.SubOrders.Where(s => s.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
         await db.DatasetTasks.Where(t => t.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
-        await db.Baskets.Where(b => b.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
+        await Basket.BasketHandover.DeleteOfOrderAsync(db, orderId, cancellationToken);
         if (await db.Orders.Where(o => o.Id == orderId && removable.Contains(o.Status)).ExecuteDeleteAsync(cancellationToken) == 0)
         {
             return false; // disposing the transaction rolls the rest back

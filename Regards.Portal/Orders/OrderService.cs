@@ -70,12 +70,8 @@ public sealed class OrderService(
             }
             throw PortalException.Unprocessable("LABEL_NOT_UNIQUE", $"You already have an order named \"{name}\".", "LABEL_NOT_UNIQUE_FOR_OWNER");
         }
-        // The cart leaves the user (kept with the order for restart): the next add starts a new cart. Only a cart that
-        // no order took yet (a detached one is marked -1): of two orders placed at once from one cart, the second finds
-        // it taken here (the database serialises the two updates) and is rolled back.
-        var taken = await db.Baskets.Where(b => b.Id == basketId && (b.OrderId == null || b.OrderId < 0))
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, order.Id), cancellationToken);
-        if (taken == 0)
+        var taken = await Basket.BasketHandover.TryGiveToOrderAsync(db, basketId, order.Id, cancellationToken);
+        if (!taken)
         {
             throw PortalException.Conflict("CART_ALREADY_ORDERED", "This cart was just ordered (by another click or another tab): see My orders.");
         }
@@ -267,22 +263,13 @@ public sealed class OrderService(
         {
             throw PortalException.Unprocessable("LABEL_REQUIRED", "A restarted order needs a new label.");
         }
-        var basket = await db.Baskets.AsNoTracking().Include(b => b.DatasetSelections).ThenInclude(s => s.ItemSelections)
-            .FirstOrDefaultAsync(b => b.Id == source.BasketId, cancellationToken) ?? throw PortalException.Conflict("ORDER_HAS_NO_SELECTION", "The selections of this order are no longer known.");
         ValidateLabel(label, Now);
-        var copy = new Basket.Basket
+        var copy = source.BasketId is { } basketId ? await Basket.BasketHandover.CopyAsDetachedAsync(db, basketId, cancellationToken) : null;
+        if (copy is null)
         {
-            Owner = source.Owner, OrderId = -1, // never a current cart, even for a moment
-            DatasetSelections = basket.DatasetSelections.Select(s => new Basket.BasketDatasetSelection
-            {
-                DatasetId = s.DatasetId, DatasetLabel = s.DatasetLabel, ObjectsCount = s.ObjectsCount, FilesCount = s.FilesCount, FilesSize = s.FilesSize, Quota = s.Quota,
-                FileFilter = s.FileFilter, Processing = s.Processing,
-                ItemSelections = s.ItemSelections.Select(i => new Basket.BasketItemSelection { Date = i.Date, Request = i.Request, ObjectsCount = i.ObjectsCount, FilesCount = i.FilesCount, FilesSize = i.FilesSize, Quota = i.Quota }).ToList(),
-            }).ToList(),
-        };
-        db.Baskets.Add(copy);
-        await db.SaveChangesAsync(cancellationToken);
-        return await CreateFromDetachedAsync(new Caller(source.Owner, caller.IsAdmin), copy.Id, label, source.IsApplicationOrder, cancellationToken);
+            throw PortalException.Conflict("ORDER_HAS_NO_SELECTION", "The selections of this order are no longer known.");
+        }
+        return await CreateFromDetachedAsync(new Caller(source.Owner, caller.IsAdmin), copy.Value, label, source.IsApplicationOrder, cancellationToken);
     }
 
     /// <summary>An order of a cart that was never the user's current one (restart, automatic order); the cart is dropped if the order cannot be made.</summary>
@@ -295,7 +282,7 @@ public sealed class OrderService(
         }
         catch
         {
-            await db.Baskets.Where(b => b.Id == basketId).ExecuteDeleteAsync(CancellationToken.None);
+            await Basket.BasketHandover.DropDetachedAsync(db, basketId);
             throw;
         }
     }
