@@ -434,7 +434,8 @@ public sealed class MigrationDataTests : IDisposable
             Assert.Equal(0, await db.Orders.Where(o => o.Id == seeded.OrderIds["done"]).Select(o => o.ZippableFilesCount).SingleAsync());
         }
 
-        await MigrateToAsync(file, migrations[repair]);
+        // The repair and whatever came after it: today's entities read the rows.
+        await MigrateToAsync(file, migrations[^1]);
         await using (var db = Open(file))
         {
             var orders = await db.Orders.AsNoTracking().ToDictionaryAsync(o => o.Label);

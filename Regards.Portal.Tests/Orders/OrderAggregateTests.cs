@@ -56,6 +56,7 @@ public sealed class OrderAggregateTests
     [InlineData(DoneWithWarning)]
     [InlineData(Failed)]
     [InlineData(Expired)]
+    [InlineData(Error)]
     public void Cancel_deletes_any_live_order_and_it_waits_for_no_one(OrderStatus status)
     {
         var order = OrderIn(status, waiting: true);
@@ -152,6 +153,18 @@ public sealed class OrderAggregateTests
         var order = OrderIn(status);
         Assert.False(order.ApplyProgress(Figures(4, 0, 4), anySubOrderWaiting: true, Now));
         Assert.Equal((status, false, 0), (order.Status, order.WaitingForUser, order.AvailableFilesCount));
+    }
+
+    [Fact]
+    public void A_completion_that_never_finished_is_given_up_as_error_and_can_then_be_cancelled()
+    {
+        var order = new Order { Owner = "u", Label = "l", Status = Pending, CompletionAttempts = Order.MaxCompletionAttempts, LeaseOwner = "engine-1" };
+        order.GiveUpCompletion(Now);
+        Assert.Equal((Error, Now), (order.Status, order.StatusDate));
+        Assert.Contains($"after {Order.MaxCompletionAttempts} attempts", order.Message);
+        Assert.Null(order.LeaseOwner);
+        order.Delete(OrderAction.Cancel, Now);
+        Assert.Equal(Deleted, order.Status);
     }
 
     // ---- Sub-orders: the expected table, written independently of the implementation ----

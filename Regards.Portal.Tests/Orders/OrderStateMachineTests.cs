@@ -15,7 +15,7 @@ public sealed class OrderStateMachineTests
         [OrderAction.Resume] = (new() { [Paused] = Running }, "ORDER_MUST_BE_PAUSED"),
         [OrderAction.Delete] = (new() { [Done] = Deleted, [DoneWithWarning] = Deleted, [Paused] = Deleted, [Expired] = Deleted, [Failed] = Deleted },
             "ORDER_MUST_BE_DONE_OR_DONE_WITH_WARNING_OR_PAUSED_OR_FAILED_OR_EXPIRED"),
-        [OrderAction.Cancel] = (new() { [Pending] = Deleted, [Running] = Deleted, [Paused] = Deleted, [Done] = Deleted, [DoneWithWarning] = Deleted, [Expired] = Deleted, [Failed] = Deleted },
+        [OrderAction.Cancel] = (new() { [Pending] = Deleted, [Running] = Deleted, [Paused] = Deleted, [Done] = Deleted, [DoneWithWarning] = Deleted, [Expired] = Deleted, [Failed] = Deleted, [Error] = Deleted },
             "ORDER_CANNOT_BE_CANCELLED"),
         [OrderAction.Remove] = (new() { [Deleted] = null }, "ORDER_MUST_BE_DELETED"),
         [OrderAction.Retry] = (new() { [DoneWithWarning] = Running, [Failed] = Running }, "ORDER_MUST_BE_DONE_WITH_WARNING_OR_FAILED"),

@@ -88,11 +88,12 @@ public static class OrderBulk
 
     // ---- Orders -----------------------------------------------------------------------------------------------
 
-    /// <summary>Takes a PENDING order's completion for this instance (or takes over a dead instance's).</summary>
+    /// <summary>Takes a PENDING order's completion for this instance (or takes over a dead instance's), counting the attempt.</summary>
     public static async Task<bool> TryClaimCompletionAsync(PortalDbContext db, long orderId, string instance, DateTime now, DateTime expires, CancellationToken cancellationToken) =>
         await db.Orders
             .Where(o => o.Id == orderId && o.Status == OrderStatus.Pending && o.CompletionDate == null && (o.LeaseOwner == null || o.LeaseExpiresAt < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseOwner, instance).SetProperty(o => o.LeaseExpiresAt, expires).SetProperty(o => o.Version, o => o.Version + 1), cancellationToken) == 1;
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.LeaseOwner, instance).SetProperty(o => o.LeaseExpiresAt, expires)
+                .SetProperty(o => o.CompletionAttempts, o => o.CompletionAttempts + 1).SetProperty(o => o.Version, o => o.Version + 1), cancellationToken) == 1;
 
     public static async Task<bool> RenewCompletionLeaseAsync(PortalDbContext db, long orderId, string instance, DateTime expires, CancellationToken cancellationToken) =>
         await db.Orders.Where(o => o.Id == orderId && o.LeaseOwner == instance)

@@ -58,6 +58,7 @@ public sealed class OrderCompletion(
     OrderProgress progress,
     Processing.ProcessingCatalog processings,
     IOrderMailer mailer,
+    OrderChangeNotifier notifier,
     TimeProvider time,
     ILogger<OrderCompletion> logger)
 {
@@ -195,6 +196,28 @@ public sealed class OrderCompletion(
             logger.LogError(e, "Completion of order {OrderId} failed", orderId);
             await FinishAsync(orderId, OrderAction.CompletionFailed, null, 0, writer, Truncate("The order could not be completed: " + e.Message), cancellationToken);
         }
+    }
+
+    /// <summary>An order whose completion never finished after <see cref="Order.MaxCompletionAttempts"/> claims becomes ERROR (once, whoever sees it first).</summary>
+    public async Task GiveUpAsync(long orderId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var order = await db.Orders.FirstAsync(x => x.Id == orderId, cancellationToken);
+        if (order.Status != OrderStatus.Pending || order.CompletionDate is not null || order.CompletionAttempts < Order.MaxCompletionAttempts)
+        {
+            return;
+        }
+        order.GiveUpCompletion(time.GetUtcNow().UtcDateTime);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return; // someone else decided first (an instance gave it up, the user paused it)
+        }
+        logger.LogError("Order {OrderId}: its completion was claimed {Attempts} times and never finished; the order is set to ERROR", orderId, order.CompletionAttempts);
+        notifier.Publish(order);
     }
 
     private async Task FinishAsync(long orderId, OrderAction action, DateTime? expiration, int objects, Writer writer, string? message, CancellationToken cancellationToken)

@@ -32,9 +32,9 @@ public sealed record OrderDto(
     /// <summary>Whether the links allow this action now (pages enable their buttons from these).</summary>
     public bool Allows(string rel) => Links.Any(l => l.Rel == rel);
 
-    /// <summary>The pages' "Cancel order" (<see cref="OrderService.CancelAsync"/>: a running order is paused, then deleted).</summary>
+    /// <summary>The pages' "Cancel order" (<see cref="OrderService.CancelAsync"/>: DELETED at once).</summary>
     [JsonIgnore]
-    public bool CanCancel => Allows("delete") || Allows("pause");
+    public bool CanCancel => OrderStateMachine.Allows(Status, OrderAction.Cancel);
 
     public bool ExpiresSoon(DateTime utcNow) => ExpirationDate is { } expiration && expiration <= utcNow + OrderSweeper.ExpiresSoonWindow;
 }

@@ -99,7 +99,12 @@ public sealed class OrderEngine(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var candidates = await db.Orders
             .Where(o => o.Status == OrderStatus.Pending && o.CompletionDate == null && (o.LeaseOwner == null || o.LeaseExpiresAt < now))
-            .OrderBy(o => o.Id).Select(o => new { o.Id, o.Owner }).Take(20).ToListAsync(cancellationToken);
+            .OrderBy(o => o.Id).Select(o => new { o.Id, o.Owner, o.CompletionAttempts }).Take(20).ToListAsync(cancellationToken);
+        foreach (var broken in candidates.Where(c => c.CompletionAttempts >= Order.MaxCompletionAttempts))
+        {
+            await completion.GiveUpAsync(broken.Id, cancellationToken);
+        }
+        candidates.RemoveAll(c => c.CompletionAttempts >= Order.MaxCompletionAttempts);
         if (candidates.Count == 0)
         {
             return null;

@@ -67,6 +67,10 @@ public class Order : IVersioned
     private bool expiryWarningSent;
     private string? leaseOwner;
     private DateTime? leaseExpiresAt;
+    private int completionAttempts;
+
+    /// <summary>Claims of a completion that never finished (crashes, restarts) before the order is given up as ERROR.</summary>
+    public const int MaxCompletionAttempts = 5;
 
     public long Id { get; set; }
     public required string Owner { get; init; }
@@ -102,6 +106,9 @@ public class Order : IVersioned
     /// <summary>Lease of the asynchronous completion job while the order is PENDING.</summary>
     public string? LeaseOwner { get => leaseOwner; init => leaseOwner = value; }
     public DateTime? LeaseExpiresAt { get => leaseExpiresAt; init => leaseExpiresAt = value; }
+
+    /// <summary>How many times an engine claimed its completion (counted by the claim itself).</summary>
+    public int CompletionAttempts { get => completionAttempts; init => completionAttempts = value; }
 
     /// <summary>Optimistic concurrency token, bumped on every save.</summary>
     public long Version { get; set; }
@@ -183,6 +190,18 @@ public class Order : IVersioned
         completionDate = now;
         expirationDate = expiration;
         message = text;
+        leaseOwner = null;
+        leaseExpiresAt = null;
+    }
+
+    /// <summary>
+    /// Its completion was claimed <see cref="MaxCompletionAttempts"/> times and never finished: something is wrong
+    /// beyond the order's own data (which would have made it FAILED). ERROR, and no engine tries again.
+    /// </summary>
+    public void GiveUpCompletion(DateTime now)
+    {
+        MoveTo(OrderAction.InternalFailure, now);
+        message = $"The order could not be prepared after {completionAttempts} attempts (internal error); an administrator can see why in the portal's logs.";
         leaseOwner = null;
         leaseExpiresAt = null;
     }

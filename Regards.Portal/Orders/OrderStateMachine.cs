@@ -6,7 +6,7 @@ public enum OrderAction
     Pause,
     Resume,
     Delete,
-    /// <summary>The pages' "Cancel order": DELETED from any live state, at once (the engine's writes are fenced by their leases).</summary>
+    /// <summary>The pages' "Cancel order": DELETED from any state but DELETED (ERROR included, so it can be cleaned up), at once (the engine's writes are fenced by their leases).</summary>
     Cancel,
     Remove,
     Retry,
@@ -43,7 +43,7 @@ public static class OrderStateMachine
         [OrderAction.Resume] = new(S(OrderStatus.Paused), OrderStatus.Running, "ORDER_MUST_BE_PAUSED"),
         [OrderAction.Delete] = new(S(OrderStatus.Done, OrderStatus.DoneWithWarning, OrderStatus.Paused, OrderStatus.Expired, OrderStatus.Failed), OrderStatus.Deleted,
             "ORDER_MUST_BE_DONE_OR_DONE_WITH_WARNING_OR_PAUSED_OR_FAILED_OR_EXPIRED"),
-        [OrderAction.Cancel] = new(S(OrderStatus.Pending, OrderStatus.Running, OrderStatus.Paused, OrderStatus.Done, OrderStatus.DoneWithWarning, OrderStatus.Expired, OrderStatus.Failed), OrderStatus.Deleted,
+        [OrderAction.Cancel] = new(S(OrderStatus.Pending, OrderStatus.Running, OrderStatus.Paused, OrderStatus.Done, OrderStatus.DoneWithWarning, OrderStatus.Expired, OrderStatus.Failed, OrderStatus.Error), OrderStatus.Deleted,
             "ORDER_CANNOT_BE_CANCELLED"),
         [OrderAction.Remove] = new(S(OrderStatus.Deleted), null, "ORDER_MUST_BE_DELETED"),
         [OrderAction.Retry] = new(S(OrderStatus.DoneWithWarning, OrderStatus.Failed), OrderStatus.Running, "ORDER_MUST_BE_DONE_WITH_WARNING_OR_FAILED"),

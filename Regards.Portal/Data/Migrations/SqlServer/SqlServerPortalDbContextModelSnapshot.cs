@@ -752,6 +752,9 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.Property<long?>("BasketId")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("CompletionAttempts")
+                        .HasColumnType("int");
+
                     b.Property<DateTime?>("CompletionDate")
                         .HasColumnType("datetime2");
 

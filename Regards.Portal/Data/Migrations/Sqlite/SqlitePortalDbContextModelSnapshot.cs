@@ -725,6 +725,9 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.Property<long?>("BasketId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("CompletionAttempts")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("CompletionDate")
                         .HasColumnType("TEXT");
 
