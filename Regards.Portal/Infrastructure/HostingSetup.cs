@@ -80,8 +80,7 @@ public static class HostingSetup
                     new CookieOptions { Expires = DateTimeOffset.UtcNow.AddYears(1), IsEssential = true, SameSite = SameSiteMode.Lax, HttpOnly = true });
             }
             // Only local redirects: never an open redirect.
-            var target = redirectUri is { Length: > 0 } && redirectUri.StartsWith('/') && !redirectUri.StartsWith("//") ? redirectUri : "/";
-            return TypedResults.LocalRedirect(target);
+            return TypedResults.LocalRedirect(LocalUrl.RootedOrHome(redirectUri));
         }).ExcludeFromDescription();
         return endpoints;
     }

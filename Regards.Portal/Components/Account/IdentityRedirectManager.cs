@@ -19,15 +19,12 @@ internal sealed class IdentityRedirectManager(NavigationManager navigationManage
     public void RedirectTo(string? uri)
     {
         uri ??= "";
-
-        // Prevent open redirects.
-        if (!Uri.IsWellFormedUriString(uri, UriKind.Relative)
-            || uri.StartsWith("//", StringComparison.Ordinal))
+        // Prevent open redirects: an absolute URL of this site becomes its path; anything else not local goes home.
+        if (uri.StartsWith(navigationManager.BaseUri, StringComparison.OrdinalIgnoreCase))
         {
             uri = navigationManager.ToBaseRelativePath(uri);
         }
-
-        navigationManager.NavigateTo(uri);
+        navigationManager.NavigateTo(Infrastructure.LocalUrl.IsLocal(uri) ? uri : "");
     }
 
     public void RedirectTo(string uri, Dictionary<string, object?> queryParameters)
