@@ -348,6 +348,26 @@ public sealed class ProcessingApiTests(ProcessingApiFactory factory) : IClassFix
     }
 
     [Fact]
+    public async Task An_unexpected_completion_error_fails_the_order_without_showing_its_internal_text()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.Guest);
+        var selection = await CartWithAsync(client, new { datasetId = Swot, q = "SSH_001_010" });
+        // A row the portal would never write (the cart checks patterns): the completion's own code fails on it.
+        await using (var db = factory.CreateDbContext())
+        {
+            var row = await db.BasketDatasetSelections.SingleAsync(s => s.Id == selection);
+            row.FileFilter = new Regards.Portal.Basket.FileFilter { FileNamePattern = "([" };
+            await db.SaveChangesAsync();
+        }
+        var order = await CreateOrderAsync(client, "internal failure");
+        var failed = await WaitForOrderAsync(client, order.Id(), o => o.Status() == "FAILED");
+        var message = failed.GetProperty("message").GetString()!;
+        Assert.Contains("internal error", message);
+        Assert.DoesNotContain("([", message);
+        Assert.DoesNotContain("pattern", message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task A_processing_disabled_after_it_was_chosen_fails_the_order_with_a_message()
     {
         var admin = await factory.CreateClientForAsync(DemoUsers.Admin);

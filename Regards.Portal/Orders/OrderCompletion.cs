@@ -96,7 +96,7 @@ public sealed class OrderCompletion(
             {
                 var requests = selection.ItemSelections.Select(i => i.Request).ToList();
                 var processing = selection.Processing is { } choice
-                    ? await processings.FindAllowedAsync(owner, choice.ProcessBusinessId, cancellationToken) ?? throw new InvalidOperationException($"the processing '{choice.ProcessBusinessId}' is no longer available to you.")
+                    ? await processings.FindAllowedAsync(owner, choice.ProcessBusinessId, cancellationToken) ?? throw new CompletionRefusedException($"the processing '{choice.ProcessBusinessId}' is no longer available to you.")
                     : null;
                 var types = processing is not null ? SelectionQuery.OrderableTypes.Intersect(processing.RequiredDataTypes).ToList()
                     : selection.FileFilter is { FileTypes.Count: > 0 } f ? f.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();
@@ -162,7 +162,7 @@ public sealed class OrderCompletion(
                 await writer.EndTaskAsync(task, cancellationToken);
                 if (processing is not null && Processing.ProcessingCatalog.TooBigForOneExecution(processing, task.ObjectsCount, task.FilesCount, task.FilesSize) is { } refusal)
                 {
-                    throw new InvalidOperationException(refusal);
+                    throw new CompletionRefusedException(refusal);
                 }
             }
             await writer.FlushAsync(cancellationToken);
@@ -194,7 +194,9 @@ public sealed class OrderCompletion(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             logger.LogError(e, "Completion of order {OrderId} failed", orderId);
-            await FinishAsync(orderId, OrderAction.CompletionFailed, null, 0, writer, Truncate("The order could not be completed: " + e.Message), cancellationToken);
+            // The user reads this message: a refusal says why; anything else is ours, and its text (paths, SQL) stays in the log.
+            var reason = e is CompletionRefusedException ? e.Message : "an internal error occurred; the administrator can see it in the portal's logs.";
+            await FinishAsync(orderId, OrderAction.CompletionFailed, null, 0, writer, Truncate("The order could not be completed: " + reason), cancellationToken);
         }
     }
 
@@ -368,3 +370,6 @@ public sealed class OrderCompletion(
         }
     }
 }
+
+/// <summary>Why an order cannot be made of its selections, in words for its owner (the order's message).</summary>
+public sealed class CompletionRefusedException(string message) : Exception(message);

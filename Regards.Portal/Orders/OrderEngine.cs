@@ -247,7 +247,8 @@ public sealed class OrderEngine(
         catch (Exception e)
         {
             logger.LogError(e, "Staging of sub-order {SubOrderId} failed", subOrderId);
-            await MarkPendingAsync(subOrderId, OrderFileState.Error, "Staging failed: " + e.Message);
+            // The user reads the file's error: the exception's text (paths, SQL) stays in the log.
+            await MarkPendingAsync(subOrderId, OrderFileState.Error, "Staging failed (internal error); the administrator can see it in the portal's logs.");
             await ReleaseAsync(subOrderId, SubOrderAction.Staged);
         }
         finally
