@@ -86,7 +86,13 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapAdditionalIdentityEndpoints();
 app.MapIdentityApi();
 app.MapCultureEndpoint();
-app.MapOpenApi();
+// The API description: open while developing; elsewhere for administrators only unless OpenApi:Public says otherwise
+// (it lists every endpoint and parameter, which an integrator needs and an anonymous visitor does not).
+var openApi = app.MapOpenApi();
+if (!app.Environment.IsDevelopment() && !app.Configuration.GetValue("OpenApi:Public", false))
+{
+    openApi.RequireAuthorization(Regards.Portal.Identity.PortalRoles.AdminPolicy);
+}
 app.MapHealthChecks("/health", new() { Predicate = _ => false });
 app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
 

@@ -57,4 +57,37 @@ public sealed class ProductionDefaultsTests
             Assert.Equal("same-origin", Assert.Single(referrer));
         }
     }
+
+    [Fact]
+    public async Task The_api_description_is_for_administrators_in_production_unless_made_public()
+    {
+        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        factory.Settings["Seed:DemoData"] = "true";
+        foreach (var email in new[] { DemoUsers.Admin, DemoUsers.User, DemoUsers.Guest })
+        {
+            factory.Settings[$"Seed:Passwords:{email}"] = "Site-Specific-Secret-42";
+        }
+        // A browser is sent to the sign-in page; no description either way.
+        using var anonymous = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using (var refused = await anonymous.GetAsync("/openapi/v1.json"))
+        {
+            Assert.True(refused.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Redirect, refused.StatusCode.ToString());
+            Assert.DoesNotContain("\"openapi\"", await refused.Content.ReadAsStringAsync());
+        }
+        using var asUser = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var userToken = await PortalAppFactory.LoginAsync(asUser, DemoUsers.User, "Site-Specific-Secret-42");
+        asUser.DefaultRequestHeaders.Authorization = new("Bearer", userToken);
+        using (var forbidden = await asUser.GetAsync("/openapi/v1.json"))
+        {
+            Assert.False(forbidden.IsSuccessStatusCode, forbidden.StatusCode.ToString());
+            Assert.DoesNotContain("\"openapi\"", await forbidden.Content.ReadAsStringAsync());
+        }
+        using var asAdmin = factory.CreateAnonymousClient();
+        asAdmin.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(asAdmin, DemoUsers.Admin, "Site-Specific-Secret-42"));
+        Assert.Equal(HttpStatusCode.OK, (await asAdmin.GetAsync("/openapi/v1.json")).StatusCode);
+
+        using var open = new PortalAppFactory { EnvironmentName = "Production" };
+        open.Settings["OpenApi:Public"] = "true";
+        Assert.Equal(HttpStatusCode.OK, (await open.CreateAnonymousClient().GetAsync("/openapi/v1.json")).StatusCode);
+    }
 }
