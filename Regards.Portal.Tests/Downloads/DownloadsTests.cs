@@ -422,6 +422,32 @@ public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<Dow
     }
 
     [Fact]
+    public async Task Parallel_zips_under_a_quota_hold_no_more_raw_files_than_it_allows_in_all()
+    {
+        var admin = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var (client, orderId) = await DoneOrderAsync(DemoUsers.Guest, new { datasetId = Swot, q = "SSH_001_01" }, "zip quota race");
+        var raw = (await FilesAsync(orderId)).Where(f => f.DataType == DataType.RawData).Select(f => f.Name).ToHashSet();
+        Assert.True(raw.Count >= 4);
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = 3, maxConcurrentDownloads = -1, resetCount = true })).StatusCode);
+            // Each zip checked the remaining quota at its start and counted at its end: both held 3 raw files.
+            var zips = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => client.GetByteArrayAsync($"/api/user/orders/{orderId}/download")));
+            var served = zips.Sum(bytes =>
+            {
+                using var archive = new ZipArchive(new MemoryStream(bytes));
+                return archive.Entries.Count(e => raw.Contains(e.Name));
+            });
+            Assert.Equal(3, served);
+            Assert.Equal(3, (await client.GetFromJsonAsync<JsonElement>("/api/user/quota")).GetProperty("downloadsCount").GetInt32());
+        }
+        finally
+        {
+            await admin.PutAsJsonAsync($"/api/orders/quotas/{DemoUsers.Guest}", new { maxDownloads = -1, maxConcurrentDownloads = -1, resetCount = true });
+        }
+    }
+
+    [Fact]
     public async Task Quotas_refuse_with_429_and_cut_the_zip_with_a_notice()
     {
         var admin = await factory.CreateClientForAsync(DemoUsers.Admin);

@@ -27,7 +27,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         { OrderStatus.DoneWithWarning, ["order-metalink", "order-metalink4", "order-zip", "order-retry", "order-restart", "order-cancel", "order-detail"] },
         { OrderStatus.Failed, ["order-retry", "order-restart", "order-cancel", "order-detail"] },
         { OrderStatus.Expired, ["order-cancel", "order-detail"] },
-        { OrderStatus.Error, ["order-detail"] },
+        { OrderStatus.Error, ["order-cancel", "order-detail"] },
     };
 
     private static readonly string[] RowButtons =
@@ -55,7 +55,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         Assert.Equal(allowed.Contains(OrderAction.Download), enabled.Contains("order-zip"));
         Assert.Equal(allowed.Contains(OrderAction.Retry), enabled.Contains("order-retry"));
         Assert.Equal(allowed.Contains(OrderAction.Restart), enabled.Contains("order-restart"));
-        Assert.Equal(allowed.Contains(OrderAction.Delete) || allowed.Contains(OrderAction.Pause), enabled.Contains("order-cancel"));
+        Assert.Equal(OrderStateMachine.Allows(status, OrderAction.Cancel), enabled.Contains("order-cancel"));
         // Pause and resume are one toggle: never both.
         Assert.False(enabled.Contains("order-pause") && enabled.Contains("order-resume"));
         // Enabled links go to the API's endpoints of this order.

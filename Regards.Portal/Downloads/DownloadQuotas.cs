@@ -105,7 +105,10 @@ public sealed class DownloadQuotas
             .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount + 1), cancellationToken) == 1;
     }
 
-    public async Task ReleaseReservationAsync(string owner, DownloadLimits limits)
+    public Task ReleaseReservationAsync(string owner, DownloadLimits limits) => ReleaseReservationsAsync(owner, limits, 1);
+
+    /// <summary>Gives back reservations of downloads that did not complete (a cut file, an unfinished zip).</summary>
+    public async Task ReleaseReservationsAsync(string owner, DownloadLimits limits, int count)
     {
         if (limits.MaxDownloads < 0)
         {
@@ -114,20 +117,7 @@ public sealed class DownloadQuotas
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var normalized = owner.ToUpperInvariant();
         await db.Users.Where(u => u.NormalizedEmail == normalized && u.DownloadsCount > 0)
-            .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount - 1), CancellationToken.None);
-    }
-
-    /// <summary>Counts completed raw-data downloads.</summary>
-    public async Task CountAsync(string owner, int count, CancellationToken cancellationToken)
-    {
-        if (count <= 0)
-        {
-            return;
-        }
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var normalized = owner.ToUpperInvariant();
-        await db.Users.Where(u => u.NormalizedEmail == normalized)
-            .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount + count), cancellationToken);
+            .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount >= count ? u.DownloadsCount - count : 0), CancellationToken.None);
     }
 
     /// <summary>Admin: sets a user's own limits (-1 = the portal default applies) and optionally resets the count.</summary>

@@ -236,96 +236,102 @@ public sealed class DownloadService(
         var names = new UniqueNames();
         var zipped = new List<long>();
         var notice = new List<string>();
-        var rawCount = 0;
-        var remaining = slot.Limits.Remaining;
+        // Raw files are reserved against the quota one by one before their bytes go (as single files are): parallel zips
+        // cannot each pass a check made at their start. An archive that does not complete gives its reservations back.
+        var reserved = 0;
         var quotaReached = false;
         long lastId = 0;
         var now = time.GetUtcNow().UtcDateTime;
         var prefetch = Task.CompletedTask;
-        while (!quotaReached)
+        try
         {
-            List<DownloadFile> page;
-            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            while (!quotaReached)
             {
-                var after = lastId;
-                page = await FileQuery(db, db.Orders, f => f.OrderId == order.Id && f.State == OrderFileState.Available && f.Id > after, ZipPageSize).ToListAsync(cancellationToken);
-            }
-            if (page.Count == 0)
-            {
-                break;
-            }
-            var prefetchedTo = 0;
-            for (var i = 0; i < page.Count; i++)
-            {
-                var file = page[i];
-                lastId = file.Id;
-                if (file.Tier == StorageTier.External)
+                List<DownloadFile> page;
+                await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
                 {
-                    notice.Add($"{file.Name}: external file, download it from {file.Location}");
-                    continue;
+                    var after = lastId;
+                    page = await FileQuery(db, db.Orders, f => f.OrderId == order.Id && f.State == OrderFileState.Available && f.Id > after, ZipPageSize).ToListAsync(cancellationToken);
                 }
-                if (file.DataType == DataType.RawData && remaining is { } left && rawCount >= left)
+                if (page.Count == 0)
                 {
-                    quotaReached = true;
-                    notice.Add("Your download quota is used up: the archive stops here. Ask an administrator to raise it to get the remaining files.");
                     break;
                 }
-                Stream source;
-                try
+                var prefetchedTo = 0;
+                for (var i = 0; i < page.Count; i++)
                 {
-                    source = storage.OpenRead(order.Id, file.Ref);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    logger.LogWarning("File {FileId} of order {OrderId} could not be read for the zip: {Error}", file.Id, order.Id, e.Message);
-                    notice.Add($"{file.Name}: could not be read ({e.GetType().Name}); download it again later.");
-                    continue;
-                }
-                // While this file streams, the storage starts fetching the next ones, up to PrefetchWindow bytes ahead
-                // (off this loop: each hint is a syscall).
-                await prefetch;
-                prefetchedTo = Math.Max(prefetchedTo, i + 1);
-                var ahead = page.Skip(i + 1).Take(prefetchedTo - i - 1).Sum(f => f.Size);
-                var batch = new List<StorageFileRef>();
-                for (; prefetchedTo < page.Count && ahead < PrefetchWindow; prefetchedTo++)
-                {
-                    batch.Add(page[prefetchedTo].Ref);
-                    ahead += page[prefetchedTo].Size;
-                }
-                if (batch.Count > 0)
-                {
-                    prefetch = Task.Run(() => batch.ForEach(next => storage.Prefetch(order.Id, next)), CancellationToken.None);
-                }
-                await using (source)
-                {
-                    await zip.AddEntryAsync(names.Next(file.Name), source, now, cancellationToken);
-                }
-                zipped.Add(file.Id);
-                if (file.DataType == DataType.RawData)
-                {
-                    rawCount++;
+                    var file = page[i];
+                    lastId = file.Id;
+                    if (file.Tier == StorageTier.External)
+                    {
+                        notice.Add($"{file.Name}: external file, download it from {file.Location}");
+                        continue;
+                    }
+                    Stream source;
+                    try
+                    {
+                        source = storage.OpenRead(order.Id, file.Ref);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        logger.LogWarning("File {FileId} of order {OrderId} could not be read for the zip: {Error}", file.Id, order.Id, e.Message);
+                        notice.Add($"{file.Name}: could not be read ({e.GetType().Name}); download it again later.");
+                        continue;
+                    }
+                    if (file.DataType == DataType.RawData && slot.Limits.MaxDownloads >= 0)
+                    {
+                        if (!await quotas.TryReserveAsync(order.Owner, slot.Limits, cancellationToken))
+                        {
+                            await source.DisposeAsync();
+                            quotaReached = true;
+                            notice.Add("Your download quota is used up: the archive stops here. Ask an administrator to raise it to get the remaining files.");
+                            break;
+                        }
+                        reserved++;
+                    }
+                    // While this file streams, the storage starts fetching the next ones, up to PrefetchWindow bytes ahead
+                    // (off this loop: each hint is a syscall).
+                    await prefetch;
+                    prefetchedTo = Math.Max(prefetchedTo, i + 1);
+                    var ahead = page.Skip(i + 1).Take(prefetchedTo - i - 1).Sum(f => f.Size);
+                    var batch = new List<StorageFileRef>();
+                    for (; prefetchedTo < page.Count && ahead < PrefetchWindow; prefetchedTo++)
+                    {
+                        batch.Add(page[prefetchedTo].Ref);
+                        ahead += page[prefetchedTo].Size;
+                    }
+                    if (batch.Count > 0)
+                    {
+                        prefetch = Task.Run(() => batch.ForEach(next => storage.Prefetch(order.Id, next)), CancellationToken.None);
+                    }
+                    await using (source)
+                    {
+                        await zip.AddEntryAsync(names.Next(file.Name), source, now, cancellationToken);
+                    }
+                    zipped.Add(file.Id);
                 }
             }
+            await prefetch;
+            if (notice.Count > 0)
+            {
+                // CRLF: the notice is read on every platform, Notepad included.
+                var text = $"Some files of order \"{order.Label}\" are not in this archive:\r\n\r\n{string.Join("\r\n", notice)}\r\n";
+                await using var noticeStream = new MemoryStream(Encoding.UTF8.GetBytes(text));
+                await zip.AddEntryAsync(names.Next("NOTICE.txt"), noticeStream, now, cancellationToken);
+            }
+            await zip.FinishAsync(cancellationToken);
+            // Kestrel may accept writes after the client left; only an archive written to a live connection counts.
+            cancellationToken.ThrowIfCancellationRequested();
         }
-        await prefetch;
-        if (notice.Count > 0)
+        catch when (reserved > 0)
         {
-            // CRLF: the notice is read on every platform, Notepad included.
-            var text = $"Some files of order \"{order.Label}\" are not in this archive:\r\n\r\n{string.Join("\r\n", notice)}\r\n";
-            await using var noticeStream = new MemoryStream(Encoding.UTF8.GetBytes(text));
-            await zip.AddEntryAsync(names.Next("NOTICE.txt"), noticeStream, now, cancellationToken);
+            await quotas.ReleaseReservationsAsync(order.Owner, slot.Limits, reserved);
+            throw;
         }
-        await zip.FinishAsync(cancellationToken);
-        // Kestrel may accept writes after the client left; only an archive written to a live connection counts.
-        cancellationToken.ThrowIfCancellationRequested();
 
         // The archive is complete: from here on, the client's disconnection must not undo the states.
         logger.LogInformation("Zip of order {OrderId}: {Files} files sent", order.Id, zipped.Count);
         await fileEvents.FilesDownloadedAsync(order.Id, zipped, CancellationToken.None);
-        if (slot.Limits.MaxDownloads >= 0)
-        {
-            await quotas.CountAsync(order.Owner, rawCount, CancellationToken.None);
-        }
     }
 
     // ---- metalink ----------------------------------------------------------------------------------------
