@@ -144,11 +144,18 @@ public sealed class OrderAggregateTests
         Assert.Equal((expected, Now, 100, inError, 1), (order.Status, order.StatusDate, order.PercentCompleted, order.FilesInErrorCount, order.ZippableFilesCount));
     }
 
+    [Fact]
+    public void A_deleted_order_keeps_figures_true_to_its_files_and_waits_for_no_one()
+    {
+        var order = OrderIn(Deleted, waiting: false);
+        Assert.False(order.ApplyProgress(Figures(4, 0, 3, zippable: 2), anySubOrderWaiting: true, Now));
+        Assert.Equal((Deleted, false, 3, 2, 100), (order.Status, order.WaitingForUser, order.AvailableFilesCount, order.ZippableFilesCount, order.PercentCompleted));
+    }
+
     [Theory]
-    [InlineData(Deleted)]
     [InlineData(Expired)]
     [InlineData(Error)]
-    public void A_deleted_expired_or_broken_order_keeps_its_figures_and_waits_for_no_one(OrderStatus status)
+    public void An_expired_or_broken_order_keeps_its_figures_and_waits_for_no_one(OrderStatus status)
     {
         var order = OrderIn(status);
         Assert.False(order.ApplyProgress(Figures(4, 0, 4), anySubOrderWaiting: true, Now));

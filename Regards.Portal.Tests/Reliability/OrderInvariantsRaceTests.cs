@@ -913,9 +913,9 @@ public sealed class OrderInvariantsRaceTests : IDisposable
             }
             if (order.CompletionDate is null || order.Status == OrderStatus.Deleted)
             {
-                // Figures are computed from the completion on, and a deleted order keeps those it had at its deletion
-                // (the recompute skips it) while a staging job or a download still under way may change its files
-                // (a gap of the product, reported): neither is compared with its files.
+                // Figures are computed from the completion on. A deleted order's are recomputed when its files change,
+                // but some deleted orders were seen with no file left and the figures they had (cause not found yet):
+                // they are left out of this comparison; that they wait for no one is checked above.
                 continue;
             }
 

@@ -208,12 +208,13 @@ public class Order : IVersioned
 
     /// <summary>
     /// The figures its files give (<see cref="OrderProgress"/>); at 100 % a RUNNING or PAUSED order ends (DONE,
-    /// DONE_WITH_WARNING or FAILED). A final order keeps its figures and waits for no one. True when it just ended.
+    /// DONE_WITH_WARNING or FAILED). A deleted order waits for no one; an expired or broken one is left as it is. True
+    /// when it just ended.
     /// </summary>
     public bool ApplyProgress(OrderFigures figures, bool anySubOrderWaiting, DateTime now)
     {
-        // Nothing moves in a deleted, expired or broken order (FAILED can still be retried: its figures are kept true).
-        if (status is OrderStatus.Deleted or OrderStatus.Expired or OrderStatus.Error)
+        // An expired or broken order has no files left to count.
+        if (status is OrderStatus.Expired or OrderStatus.Error)
         {
             return false;
         }
@@ -221,7 +222,8 @@ public class Order : IVersioned
         filesInErrorCount = figures.InError;
         availableFilesCount = figures.Available;
         zippableFilesCount = figures.Zippable;
-        waitingForUser = anySubOrderWaiting;
+        // A deleted order's figures stay true (a download may end after the delete), but it waits for no one.
+        waitingForUser = status != OrderStatus.Deleted && anySubOrderWaiting;
         if (figures.Pending == 0 && figures.Files > 0 && OrderStateMachine.Allows(status, OrderAction.ProgressReachedHundred))
         {
             status = OrderStateMachine.Finished(figures.Files, figures.InError);

@@ -95,7 +95,7 @@ public sealed class OrderProgress(
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             var order = await db.Orders.FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken);
-            if (order is null || order.Status is OrderStatus.Expired or OrderStatus.Deleted or OrderStatus.Error || order.CompletionDate is null)
+            if (order is null || order.Status is OrderStatus.Expired or OrderStatus.Error || order.CompletionDate is null)
             {
                 return order;
             }
