@@ -911,11 +911,9 @@ public sealed class OrderInvariantsRaceTests : IDisposable
                 }
                 continue;
             }
-            if (order.CompletionDate is null || order.Status == OrderStatus.Deleted)
+            if (order.CompletionDate is null)
             {
-                // Figures are computed from the completion on. A deleted order's are recomputed when its files change,
-                // but some deleted orders were seen with no file left and the figures they had (cause not found yet):
-                // they are left out of this comparison; that they wait for no one is checked above.
+                // Figures are computed from the completion on.
                 continue;
             }
 
@@ -938,7 +936,8 @@ public sealed class OrderInvariantsRaceTests : IDisposable
             foreach (var sub in subs)
             {
                 var ofSub = mine.Where(f => f.SubOrderId == sub.Id).ToList();
-                var waiting = !sub.External && ofSub.All(f => f.State != OrderFileState.Pending) && ofSub.Any(f => f.State == OrderFileState.Available);
+                // A deleted order's sub-orders wait for no one (checked above with the other final orders).
+                var waiting = order.Status != OrderStatus.Deleted && !sub.External && ofSub.All(f => f.State != OrderFileState.Pending) && ofSub.Any(f => f.State == OrderFileState.Available);
                 if (sub.WaitingForUser != waiting)
                 {
                     problems.Add($"{what}: sub-order {sub.Sequence} waiting = {sub.WaitingForUser} but its files say {waiting}");

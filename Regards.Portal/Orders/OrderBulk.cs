@@ -115,8 +115,8 @@ public static class OrderBulk
             .SetProperty(t => t.FilesSize, task.FilesSize), cancellationToken);
 
     /// <summary>
-    /// The order expires: EXPIRED, nothing available, waiting for no one; its sub-orders close and its files go, in one
-    /// transaction. False when it had already left the expirable states.
+    /// The order expires: EXPIRED, nothing available or in error, waiting for no one; its sub-orders close and its files
+    /// go, in one transaction. False when it had already left the expirable states.
     /// </summary>
     public static async Task<bool> TryExpireAsync(PortalDbContext db, long orderId, DateTime now, CancellationToken cancellationToken)
     {
@@ -125,7 +125,9 @@ public static class OrderBulk
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var changed = await db.Orders.Where(o => o.Id == orderId && expirable.Contains(o.Status))
             .ExecuteUpdateAsync(s => s.SetProperty(o => o.Status, expired).SetProperty(o => o.StatusDate, now)
+                // Its files go: its figures are those of no file (as a recompute would give them), also once it is deleted.
                 .SetProperty(o => o.WaitingForUser, false).SetProperty(o => o.AvailableFilesCount, 0).SetProperty(o => o.ZippableFilesCount, 0)
+                .SetProperty(o => o.FilesInErrorCount, 0).SetProperty(o => o.PercentCompleted, 100)
                 .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
         if (changed == 0)
         {
