@@ -8,6 +8,20 @@ namespace Regards.Portal.Tests.Security;
 /// <summary>A production install that no one can walk into with the README's demo passwords.</summary>
 public sealed class ProductionDefaultsTests
 {
+    private const string SitePassword = "Site-Specific-Secret-42";
+
+    /// <summary>A Production start that seeds the demo data, each demo user with the site's own password.</summary>
+    private static PortalAppFactory ProductionWithDemoData()
+    {
+        var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        factory.Settings["Seed:DemoData"] = "true";
+        foreach (var email in new[] { DemoUsers.Admin, DemoUsers.User, DemoUsers.Guest })
+        {
+            factory.Settings[$"Seed:Passwords:{email}"] = SitePassword;
+        }
+        return factory;
+    }
+
     [Fact]
     public async Task A_fresh_production_install_has_no_demo_user_and_the_documented_admin_password_opens_nothing()
     {
@@ -32,15 +46,10 @@ public sealed class ProductionDefaultsTests
     [Fact]
     public async Task Demo_data_in_production_uses_the_configured_passwords_only()
     {
-        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
-        factory.Settings["Seed:DemoData"] = "true";
-        foreach (var email in new[] { DemoUsers.Admin, DemoUsers.User, DemoUsers.Guest })
-        {
-            factory.Settings[$"Seed:Passwords:{email}"] = "Site-Specific-Secret-42";
-        }
+        using var factory = ProductionWithDemoData();
         var client = factory.CreateAnonymousClient();
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = PortalAppFactory.DemoPassword(DemoUsers.Admin) })).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = "Site-Specific-Secret-42" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = SitePassword })).StatusCode);
     }
 
     [Fact]
@@ -61,12 +70,7 @@ public sealed class ProductionDefaultsTests
     [Fact]
     public async Task The_api_description_is_for_administrators_in_production_unless_made_public()
     {
-        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
-        factory.Settings["Seed:DemoData"] = "true";
-        foreach (var email in new[] { DemoUsers.Admin, DemoUsers.User, DemoUsers.Guest })
-        {
-            factory.Settings[$"Seed:Passwords:{email}"] = "Site-Specific-Secret-42";
-        }
+        using var factory = ProductionWithDemoData();
         // A browser is sent to the sign-in page; no description either way.
         using var anonymous = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
         using (var refused = await anonymous.GetAsync("/openapi/v1.json"))
@@ -75,7 +79,7 @@ public sealed class ProductionDefaultsTests
             Assert.DoesNotContain("\"openapi\"", await refused.Content.ReadAsStringAsync());
         }
         using var asUser = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
-        var userToken = await PortalAppFactory.LoginAsync(asUser, DemoUsers.User, "Site-Specific-Secret-42");
+        var userToken = await PortalAppFactory.LoginAsync(asUser, DemoUsers.User, SitePassword);
         asUser.DefaultRequestHeaders.Authorization = new("Bearer", userToken);
         using (var forbidden = await asUser.GetAsync("/openapi/v1.json"))
         {
@@ -83,7 +87,7 @@ public sealed class ProductionDefaultsTests
             Assert.DoesNotContain("\"openapi\"", await forbidden.Content.ReadAsStringAsync());
         }
         using var asAdmin = factory.CreateAnonymousClient();
-        asAdmin.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(asAdmin, DemoUsers.Admin, "Site-Specific-Secret-42"));
+        asAdmin.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(asAdmin, DemoUsers.Admin, SitePassword));
         Assert.Equal(HttpStatusCode.OK, (await asAdmin.GetAsync("/openapi/v1.json")).StatusCode);
 
         using var open = new PortalAppFactory { EnvironmentName = "Production" };

@@ -105,6 +105,36 @@ public sealed class DownloadQuotas
             .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount + 1), cancellationToken) == 1;
     }
 
+    /// <summary>
+    /// Reserves up to <paramref name="wanted"/> completed downloads in one update (a zip's page of raw files) and answers
+    /// how many it got: fewer once the quota is nearly used up, 0 when it is. All of them without a quota.
+    /// </summary>
+    public async Task<int> ReserveUpToAsync(string owner, DownloadLimits limits, int wanted, CancellationToken cancellationToken)
+    {
+        if (limits.MaxDownloads < 0 || wanted <= 0)
+        {
+            return Math.Max(0, wanted);
+        }
+        var max = limits.MaxDownloads;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var normalized = owner.ToUpperInvariant();
+        while (true)
+        {
+            var count = await db.Users.Where(u => u.NormalizedEmail == normalized).Select(u => (int?)u.DownloadsCount).FirstOrDefaultAsync(cancellationToken);
+            var grant = count is { } c ? Math.Min(wanted, max - c) : 0;
+            if (grant <= 0)
+            {
+                return 0;
+            }
+            // Conditional on the count just read: a parallel reservation in between makes this one read again.
+            if (await db.Users.Where(u => u.NormalizedEmail == normalized && u.DownloadsCount == count)
+                    .ExecuteUpdateAsync(s => s.SetProperty(u => u.DownloadsCount, u => u.DownloadsCount + grant), cancellationToken) == 1)
+            {
+                return grant;
+            }
+        }
+    }
+
     public Task ReleaseReservationAsync(string owner, DownloadLimits limits) => ReleaseReservationsAsync(owner, limits, 1);
 
     /// <summary>Gives back reservations of downloads that did not complete (a cut file, an unfinished zip).</summary>

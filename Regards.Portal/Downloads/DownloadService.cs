@@ -236,9 +236,12 @@ public sealed class DownloadService(
         var names = new UniqueNames();
         var zipped = new List<long>();
         var notice = new List<string>();
-        // Raw files are reserved against the quota one by one before their bytes go (as single files are): parallel zips
-        // cannot each pass a check made at their start. An archive that does not complete gives its reservations back.
+        // Raw files are reserved against the quota before their bytes go (as single files are), a page of files at a time
+        // (one update, not one per file): parallel zips cannot each pass a check made at their start. What is reserved
+        // and not sent is given back; an archive that does not complete gives everything back.
+        var counted = slot.Limits.MaxDownloads >= 0;
         var reserved = 0;
+        var sentRaw = 0;
         var quotaReached = false;
         long lastId = 0;
         var now = time.GetUtcNow().UtcDateTime;
@@ -257,6 +260,11 @@ public sealed class DownloadService(
                 {
                     break;
                 }
+                if (counted)
+                {
+                    var wanted = page.Count(f => f.DataType == DataType.RawData && f.Tier != StorageTier.External) - (reserved - sentRaw);
+                    reserved += await quotas.ReserveUpToAsync(order.Owner, slot.Limits, wanted, cancellationToken);
+                }
                 var prefetchedTo = 0;
                 for (var i = 0; i < page.Count; i++)
                 {
@@ -266,6 +274,13 @@ public sealed class DownloadService(
                     {
                         notice.Add($"{file.Name}: external file, download it from {file.Location}");
                         continue;
+                    }
+                    var raw = counted && file.DataType == DataType.RawData;
+                    if (raw && sentRaw >= reserved)
+                    {
+                        quotaReached = true;
+                        notice.Add("Your download quota is used up: the archive stops here. Ask an administrator to raise it to get the remaining files.");
+                        break;
                     }
                     Stream source;
                     try
@@ -277,17 +292,6 @@ public sealed class DownloadService(
                         logger.LogWarning("File {FileId} of order {OrderId} could not be read for the zip: {Error}", file.Id, order.Id, e.Message);
                         notice.Add($"{file.Name}: could not be read ({e.GetType().Name}); download it again later.");
                         continue;
-                    }
-                    if (file.DataType == DataType.RawData && slot.Limits.MaxDownloads >= 0)
-                    {
-                        if (!await quotas.TryReserveAsync(order.Owner, slot.Limits, cancellationToken))
-                        {
-                            await source.DisposeAsync();
-                            quotaReached = true;
-                            notice.Add("Your download quota is used up: the archive stops here. Ask an administrator to raise it to get the remaining files.");
-                            break;
-                        }
-                        reserved++;
                     }
                     // While this file streams, the storage starts fetching the next ones, up to PrefetchWindow bytes ahead
                     // (off this loop: each hint is a syscall).
@@ -309,6 +313,10 @@ public sealed class DownloadService(
                         await zip.AddEntryAsync(names.Next(file.Name), source, now, cancellationToken);
                     }
                     zipped.Add(file.Id);
+                    if (raw)
+                    {
+                        sentRaw++;
+                    }
                 }
             }
             await prefetch;
@@ -327,6 +335,10 @@ public sealed class DownloadService(
         {
             await quotas.ReleaseReservationsAsync(order.Owner, slot.Limits, reserved);
             throw;
+        }
+        if (reserved > sentRaw)
+        {
+            await quotas.ReleaseReservationsAsync(order.Owner, slot.Limits, reserved - sentRaw);
         }
 
         // The archive is complete: from here on, the client's disconnection must not undo the states.

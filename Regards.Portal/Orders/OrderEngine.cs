@@ -315,7 +315,7 @@ public sealed class OrderEngine(
         if (!await OrderBulk.ReplaceInputsAsync(db, orderId, subOrderId, InstanceId, result.InputIds, result.Outputs))
         {
             logger.LogInformation("Outputs of sub-order {SubOrderId} dropped: its inputs changed during the processing", subOrderId);
-            processing.DiscardOutputs(orderId, result.Outputs);
+            processing.DiscardOutputs(orderId, result.Outputs.Select(o => o.Location));
         }
     }
 

@@ -66,13 +66,13 @@ public sealed class ProcessingRunner(
         }
         catch (OperationCanceledException)
         {
-            DiscardOutputs(orderId, execution.Outputs);
+            DiscardOutputs(orderId, execution.Outputs.Select(o => o.Location));
             throw;
         }
         catch (Exception e)
         {
             logger.LogWarning(e, "Processing {Processing} failed on sub-order {SubOrderId}", plugin.BusinessId, subOrderId);
-            DiscardOutputs(orderId, execution.Outputs);
+            DiscardOutputs(orderId, execution.Outputs.Select(o => o.Location));
             return ProcessingResult.Failed($"Processing '{plugin.BusinessId}' failed: {e.Message}");
         }
         cancellationToken.ThrowIfCancellationRequested();
@@ -89,11 +89,7 @@ public sealed class ProcessingRunner(
     }
 
     /// <summary>Deletes outputs that will not be kept (interrupted, failed, or the order changed meanwhile).</summary>
-    public void DiscardOutputs(long orderId, IEnumerable<OrderFile> outputs) => DiscardOutputs(orderId, outputs.Select(o => o.Location));
-
-    private void DiscardOutputs(long orderId, IReadOnlyList<ProcessingOutput> outputs) => DiscardOutputs(orderId, outputs.Select(o => o.Location));
-
-    private void DiscardOutputs(long orderId, IEnumerable<string> locations)
+    public void DiscardOutputs(long orderId, IEnumerable<string> locations)
     {
         foreach (var location in locations)
         {
