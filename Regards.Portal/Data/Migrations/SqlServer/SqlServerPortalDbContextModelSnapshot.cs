@@ -370,6 +370,25 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.ToTable("BasketItemSelections");
                 });
 
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.Property<long>("DatasetSelectionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DataObjectId")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<DateTime>("ItemDate")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("DatasetSelectionId", "DataObjectId");
+
+                    b.HasIndex("DatasetSelectionId", "ItemDate");
+
+                    b.ToTable("BasketObjects");
+                });
+
             modelBuilder.Entity("Regards.Portal.Catalog.AccessGroup", b =>
                 {
                     b.Property<string>("Name")
@@ -1103,6 +1122,15 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                         .IsRequired();
 
                     b.Navigation("DatasetSelection");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.HasOne("Regards.Portal.Basket.BasketDatasetSelection", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetSelectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Catalog.DataFile", b =>
