@@ -29,7 +29,8 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>(tags: ["ready"]);
 
 builder.Services.AddPortalDatabase(builder.Configuration, builder.Environment);
-builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
+var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
+builder.Services.AddProductionHosting(builder.Configuration, dataProtection);
 builder.Services.AddPortalIdentity();
 
 builder.Services.AddStorage(builder.Configuration, builder.Environment);
@@ -58,11 +59,23 @@ if (await app.RunSeedCommandAsync(args))
 {
     return;
 }
-
-if (!app.Environment.IsDevelopment())
+if (await app.RunAdminCommandAsync(args, Console.In, Console.Out) is { } exitCode)
 {
-    app.UseHsts();
+    Environment.ExitCode = exitCode;
+    return;
 }
+try
+{
+    await app.RequireAdministratorAsync();
+}
+catch (InvalidOperationException refusal)
+{
+    app.Logger.LogCritical("{Reason}", refusal.Message);
+    await app.DisposeAsync();
+    throw;
+}
+
+app.UseProductionHosting();
 app.UseSecurityHeaders();
 app.UseExceptionHandler();
 // Before routing: the REGARDS gateway's paths are rewritten to the portal's.
@@ -82,7 +95,8 @@ app.UseAntiforgery();
 
 app.UsePortalAssets();
 app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// frame-ancestors is part of the portal's own Content Security Policy (SecurityHeaders), not a second header.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 app.MapAdditionalIdentityEndpoints();
 app.MapIdentityApi();
 app.MapCultureEndpoint();

@@ -37,6 +37,8 @@ public static class IdentitySetup
             .AddIdentityCookies();
         services.AddQueryTokens();
 
+        // Secure over HTTPS (also behind a TLS proxy, through the forwarded headers), as the sign-in cookie is.
+        services.AddAntiforgery(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         services.ConfigureApplicationCookie(options =>
         {
             options.LoginPath = "/Account/Login";
