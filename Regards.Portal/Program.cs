@@ -10,6 +10,7 @@ using Regards.Portal.Downloads;
 using Regards.Portal.Identity;
 using Regards.Portal.Infrastructure;
 using Regards.Portal.Notifications;
+using Regards.Portal.Operations;
 using Regards.Portal.Orders;
 using Regards.Portal.Processing;
 using Regards.Portal.Storage;
@@ -26,7 +27,7 @@ builder.Services.AddExceptionHandler<PortalExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>(tags: ["ready"]);
+builder.Services.AddPortalHealth(builder.Configuration);
 
 builder.Services.AddPortalDatabase(builder.Configuration, builder.Environment);
 var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
@@ -107,8 +108,7 @@ if (!app.Environment.IsDevelopment() && !app.Configuration.GetValue("OpenApi:Pub
 {
     openApi.RequireAuthorization(Regards.Portal.Identity.PortalRoles.AdminPolicy);
 }
-app.MapHealthChecks("/health", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+app.MapPortalHealth();
 
 app.MapCatalogApi();
 app.MapBasketApi();
