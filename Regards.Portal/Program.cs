@@ -31,7 +31,7 @@ builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>(tags: ["re
 builder.Services.AddPortalDatabase(builder.Configuration, builder.Environment);
 var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
 builder.Services.AddProductionHosting(builder.Configuration, dataProtection);
-builder.Services.AddPortalIdentity();
+builder.Services.AddPortalIdentity(builder.Configuration);
 
 builder.Services.AddStorage(builder.Configuration, builder.Environment);
 builder.Services.AddCatalog(builder.Configuration);
