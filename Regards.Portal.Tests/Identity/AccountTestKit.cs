@@ -34,13 +34,19 @@ internal static partial class AccountTestKit
     /// A client of the app on real Kestrel whose connections come from <paramref name="localAddress"/> (any 127.x.y.z
     /// address is the loopback on Linux): the portal sees as many clients as the test chooses. Cookies kept, redirects not followed.
     /// </summary>
-    public static HttpClient ClientFrom(this PortalAppFactory factory, string localAddress)
+    public static HttpClient ClientFrom(this PortalAppFactory factory, string localAddress, string? culture = null)
     {
+        var baseAddress = factory.StartKestrel();
+        var cookies = new CookieContainer();
+        if (culture is not null)
+        {
+            cookies.Add(baseAddress, new Cookie(".AspNetCore.Culture", Uri.EscapeDataString($"c={culture}|uic={culture}")));
+        }
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseCookies = true,
-            CookieContainer = new CookieContainer(),
+            CookieContainer = cookies,
             ConnectCallback = async (context, cancellationToken) =>
             {
                 var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -57,7 +63,7 @@ internal static partial class AccountTestKit
                 }
             },
         };
-        return new HttpClient(handler) { BaseAddress = factory.StartKestrel() };
+        return new HttpClient(handler) { BaseAddress = baseAddress };
     }
 
     public static async Task<LoginAnswer> LoginAsync(this HttpClient client, string email, string password)
@@ -97,6 +103,9 @@ internal static partial class AccountTestKit
 
     public static Task<HttpResponseMessage> ForgotPasswordAsync(this HttpClient client, string email) =>
         client.SubmitAsync("/Account/ForgotPassword", "forgot-password", new() { ["Input.Email"] = email });
+
+    /// <summary>A page's HTML with its character references decoded (Blazor writes "é" as "&amp;#xE9;").</summary>
+    public static async Task<string> PageTextAsync(this HttpClient client, string url) => WebUtility.HtmlDecode(await client.GetStringAsync(url));
 
     /// <summary>The text of the element with this test id in a page, decoded; null when the page has none.</summary>
     public static string? TestIdText(string html, string testId)

@@ -22,7 +22,7 @@ public sealed class AccountLifecycle(
     /// confirmation link, or, when the address already has an account, mails that instead. Returns the errors to show
     /// (about the password or the address's characters, never about its being taken); none means "check your mail".
     /// </summary>
-    public async Task<IReadOnlyList<string>> RegisterAsync(string email, string password, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> RegisterAsync(string email, string password, IPAddress? client, CancellationToken cancellationToken = default)
     {
         email = email.Trim();
         var candidate = new ApplicationUser { UserName = email, Email = email };
@@ -47,7 +47,7 @@ public sealed class AccountLifecycle(
         {
             // The same work as a creation (one password hash), and a mail to the owner instead of an error here.
             hasher.HashPassword(candidate, password);
-            await mailer.AlreadyRegisteredAsync(existing.Email ?? email, normalized, cancellationToken);
+            await mailer.AlreadyRegisteredAsync(client, existing.Email ?? email, normalized, cancellationToken);
             return [];
         }
         var created = await users.CreateAsync(candidate, password);
@@ -56,7 +56,7 @@ public sealed class AccountLifecycle(
             if (created.Errors.Any(e => e.Code is nameof(IdentityErrorDescriber.DuplicateEmail) or nameof(IdentityErrorDescriber.DuplicateUserName)))
             {
                 // Registered in between by someone else: the same answer as above.
-                await mailer.AlreadyRegisteredAsync(email, normalized, cancellationToken);
+                await mailer.AlreadyRegisteredAsync(client, email, normalized, cancellationToken);
                 return [];
             }
             return created.Errors.Select(e => e.Description).ToList();
@@ -65,15 +65,15 @@ public sealed class AccountLifecycle(
         logger.LogInformation("User {UserId} registered; confirmation mail queued", candidate.Id);
         // A crash before the mail is queued leaves an account without its link: signing in with the password, or
         // "forgot password", sends one.
-        await SendConfirmationAsync(candidate, cancellationToken);
+        await SendConfirmationAsync(candidate, client, cancellationToken);
         return [];
     }
 
     /// <summary>Mails a new confirmation link (sign-in with the right password on an unconfirmed account).</summary>
-    public async Task SendConfirmationAsync(ApplicationUser user, CancellationToken cancellationToken = default)
+    public async Task SendConfirmationAsync(ApplicationUser user, IPAddress? client, CancellationToken cancellationToken = default)
     {
         var token = await users.GenerateEmailConfirmationTokenAsync(user);
-        await mailer.ConfirmationAsync(user.Email!, user.NormalizedEmail ?? users.NormalizeEmail(user.Email)!, user.Id, Encode(token), cancellationToken);
+        await mailer.ConfirmationAsync(client, user.Email!, user.NormalizedEmail ?? users.NormalizeEmail(user.Email)!, user.Id, Encode(token), cancellationToken);
     }
 
     /// <summary>Confirms the address of the link's account; false for a wrong, expired or unknown link.</summary>
@@ -95,7 +95,7 @@ public sealed class AccountLifecycle(
     /// "Forgot password": mails a reset link when the address has an account (confirmed or not: the link proves the
     /// mailbox, so using it confirms the address too), nothing otherwise. The caller always answers "check your mail".
     /// </summary>
-    public async Task RequestPasswordResetAsync(string email, CancellationToken cancellationToken = default)
+    public async Task RequestPasswordResetAsync(string email, IPAddress? client, CancellationToken cancellationToken = default)
     {
         email = email.Trim();
         if (email.Length == 0 || await users.FindByEmailAsync(email) is not { } user)
@@ -103,7 +103,7 @@ public sealed class AccountLifecycle(
             return;
         }
         var token = await users.GeneratePasswordResetTokenAsync(user);
-        await mailer.PasswordResetAsync(user.Email!, user.NormalizedEmail!, user.Id, Encode(token), cancellationToken);
+        await mailer.PasswordResetAsync(client, user.Email!, user.NormalizedEmail!, user.Id, Encode(token), cancellationToken);
     }
 
     /// <summary>Whether a reset link can still be used (to show the form or say it expired).</summary>

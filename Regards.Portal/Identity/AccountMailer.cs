@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Localization;
 using Microsoft.Extensions.Options;
 using Regards.Portal.Components.Account;
@@ -7,8 +8,8 @@ namespace Regards.Portal.Identity;
 
 /// <summary>
 /// The account mails (confirm the address, already registered, reset the password), in the language of the page that
-/// asked for them, queued in the mail outbox. An address gets at most <see cref="AccountOptions.MaxMailsPerAddress"/>
-/// of them per <see cref="AccountOptions.MailWindow"/>: the forms cannot be used to flood someone's mailbox.
+/// asked for them, queued in the mail outbox. One client gets at most <see cref="AccountOptions.MaxMailsPerClientAndAddress"/>
+/// of them sent to an address per <see cref="AccountOptions.MailWindow"/>: the forms cannot be used to flood a mailbox.
 /// </summary>
 public sealed class AccountMailer(
     MailOutbox outbox,
@@ -25,16 +26,16 @@ public sealed class AccountMailer(
     public static string ResetPath(string userId, string code) =>
         $"/Account/ResetPassword?userId={Uri.EscapeDataString(userId)}&code={Uri.EscapeDataString(code)}";
 
-    public Task ConfirmationAsync(string email, string normalizedEmail, string userId, string code, CancellationToken cancellationToken = default) =>
-        SendAsync(email, normalizedEmail, text["MailConfirmSubject"],
+    public Task ConfirmationAsync(IPAddress? client, string email, string normalizedEmail, string userId, string code, CancellationToken cancellationToken = default) =>
+        SendAsync(client, email, normalizedEmail, text["MailConfirmSubject"],
         [
             text["MailConfirmIntro"],
             string.Format(text["MailConfirmLink"], BaseUrl + ConfirmPath(userId, code)),
             text["MailNotYou"],
         ], cancellationToken);
 
-    public Task AlreadyRegisteredAsync(string email, string normalizedEmail, CancellationToken cancellationToken = default) =>
-        SendAsync(email, normalizedEmail, text["MailAlreadySubject"],
+    public Task AlreadyRegisteredAsync(IPAddress? client, string email, string normalizedEmail, CancellationToken cancellationToken = default) =>
+        SendAsync(client, email, normalizedEmail, text["MailAlreadySubject"],
         [
             text["MailAlreadyIntro"],
             string.Format(text["MailAlreadySignIn"], $"{BaseUrl}/Account/Login"),
@@ -42,18 +43,18 @@ public sealed class AccountMailer(
             text["MailNotYou"],
         ], cancellationToken);
 
-    public Task PasswordResetAsync(string email, string normalizedEmail, string userId, string code, CancellationToken cancellationToken = default) =>
-        SendAsync(email, normalizedEmail, text["MailResetSubject"],
+    public Task PasswordResetAsync(IPAddress? client, string email, string normalizedEmail, string userId, string code, CancellationToken cancellationToken = default) =>
+        SendAsync(client, email, normalizedEmail, text["MailResetSubject"],
         [
             string.Format(text["MailResetLink"], BaseUrl + ResetPath(userId, code)),
             text["MailResetNotYou"],
         ], cancellationToken);
 
-    private async Task SendAsync(string email, string normalizedEmail, string subject, IReadOnlyList<string> lines, CancellationToken cancellationToken)
+    private async Task SendAsync(IPAddress? client, string email, string normalizedEmail, string subject, IReadOnlyList<string> lines, CancellationToken cancellationToken)
     {
-        if (!await throttle.TryCountMailAsync(normalizedEmail, cancellationToken))
+        if (!await throttle.TryCountMailAsync(client, normalizedEmail, cancellationToken))
         {
-            logger.LogWarning("Account mail \"{Subject}\" not sent: the address had its share of account mails for now", subject);
+            logger.LogWarning("Account mail \"{Subject}\" not sent: this client had its share of account mails for now", subject);
             return;
         }
         await outbox.EnqueueAsync(MailText.Compose(email, subject, lines), cancellationToken);

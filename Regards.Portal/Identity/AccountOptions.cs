@@ -27,8 +27,15 @@ public sealed class AccountOptions
     /// <summary>How long a client (or an account lock) stays paused after the failure that reached a limit.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")] public TimeSpan Pause { get; set; } = TimeSpan.FromMinutes(15);
 
-    /// <summary>Account mails (confirmation, already registered, password reset) sent to one address within <see cref="MailWindow"/>; more are dropped.</summary>
-    [Range(1, 1000)] public int MaxMailsPerAddress { get; set; } = 3;
+    /// <summary>
+    /// Account mails (confirmation, already registered, password reset) one client may have sent to one address within
+    /// <see cref="MailWindow"/>; more are dropped. Counted per client, so that no one can use up an address's mails
+    /// and keep its owner from receiving a reset link.
+    /// </summary>
+    [Range(1, 1000)] public int MaxMailsPerClientAndAddress { get; set; } = 3;
+
+    /// <summary>Account mails one client may have sent, whatever the addresses, within <see cref="MailWindow"/>.</summary>
+    [Range(1, 100_000)] public int MaxMailsPerClient { get; set; } = 20;
 
     [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00")] public TimeSpan MailWindow { get; set; } = TimeSpan.FromHours(1);
 }

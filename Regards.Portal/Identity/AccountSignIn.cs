@@ -82,7 +82,7 @@ public sealed class AccountSignIn(
         await throttle.RecordSuccessAsync(keys, cancellationToken);
         if (!await signInManager.CanSignInAsync(user!))
         {
-            await accounts.SendConfirmationAsync(user!, cancellationToken);
+            await accounts.SendConfirmationAsync(user!, client, cancellationToken);
             return new SignInAttempt(SignInStatus.NotConfirmed);
         }
         signInManager.AuthenticationScheme = bearer ? IdentityConstants.BearerScheme : IdentityConstants.ApplicationScheme;

@@ -99,15 +99,22 @@ public sealed class SignInThrottle(IDbContextFactory<PortalDbContext> dbFactory,
         await db.AttemptCounters.Where(c => c.Key == keys.Pair).ExecuteDeleteAsync(cancellationToken);
     }
 
-    /// <summary>Counts an account mail to this address; false when the address already had its share in the window (the mail is then not sent).</summary>
-    public async Task<bool> TryCountMailAsync(string normalizedEmail, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Counts an account mail that this client's request sends to this address; false when the client already had
+    /// its share, for this address or in all (the mail is then not sent).
+    /// </summary>
+    public async Task<bool> TryCountMailAsync(IPAddress? client, string normalizedEmail, CancellationToken cancellationToken = default)
     {
         var settings = Settings;
-        var key = KeyOf("mail", normalizedEmail);
+        var now = Now;
+        var address = SignInKeys.ClientAddress(client);
+        var pair = KeyOf("mail-pair", $"{address}|{normalizedEmail}");
+        var byClient = KeyOf("mail-client", address);
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        await CountAsync(db, key, settings.MaxMailsPerAddress + 1, settings.MailWindow, settings.MailWindow, Now, cancellationToken);
-        var count = await db.AttemptCounters.Where(c => c.Key == key).Select(c => c.Count).FirstOrDefaultAsync(cancellationToken);
-        return count <= settings.MaxMailsPerAddress;
+        await CountAsync(db, pair, settings.MaxMailsPerClientAndAddress + 1, settings.MailWindow, settings.MailWindow, now, cancellationToken);
+        await CountAsync(db, byClient, settings.MaxMailsPerClient + 1, settings.MailWindow, settings.MailWindow, now, cancellationToken);
+        var counts = await db.AttemptCounters.AsNoTracking().Where(c => c.Key == pair || c.Key == byClient).ToDictionaryAsync(c => c.Key, c => c.Count, cancellationToken);
+        return counts.GetValueOrDefault(pair) <= settings.MaxMailsPerClientAndAddress && counts.GetValueOrDefault(byClient) <= settings.MaxMailsPerClient;
     }
 
     /// <summary>One more attempt on a key, in one statement (a new window when the last one is over); blocked once the limit is reached.</summary>
