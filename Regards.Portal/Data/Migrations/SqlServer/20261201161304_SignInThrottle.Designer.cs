@@ -12,7 +12,7 @@ using Regards.Portal.Data;
 namespace Regards.Portal.Data.Migrations.SqlServer
 {
     [DbContext(typeof(SqlServerPortalDbContext))]
-    [Migration("20261201151644_SignInThrottle")]
+    [Migration("20261201161304_SignInThrottle")]
     partial class SignInThrottle
     {
         /// <inheritdoc />
@@ -371,6 +371,25 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                         .IsUnique();
 
                     b.ToTable("BasketItemSelections");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.Property<long>("DatasetSelectionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DataObjectId")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<DateTime>("ItemDate")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("DatasetSelectionId", "DataObjectId");
+
+                    b.HasIndex("DatasetSelectionId", "ItemDate");
+
+                    b.ToTable("BasketObjects");
                 });
 
             modelBuilder.Entity("Regards.Portal.Catalog.AccessGroup", b =>
@@ -1131,6 +1150,15 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                         .IsRequired();
 
                     b.Navigation("DatasetSelection");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.HasOne("Regards.Portal.Basket.BasketDatasetSelection", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetSelectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Catalog.DataFile", b =>

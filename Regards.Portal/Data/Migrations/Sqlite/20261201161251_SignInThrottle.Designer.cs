@@ -11,7 +11,7 @@ using Regards.Portal.Data;
 namespace Regards.Portal.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqlitePortalDbContext))]
-    [Migration("20261201151637_SignInThrottle")]
+    [Migration("20261201161251_SignInThrottle")]
     partial class SignInThrottle
     {
         /// <inheritdoc />
@@ -353,6 +353,25 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("BasketItemSelections");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.Property<long>("DatasetSelectionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DataObjectId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ItemDate")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("DatasetSelectionId", "DataObjectId");
+
+                    b.HasIndex("DatasetSelectionId", "ItemDate");
+
+                    b.ToTable("BasketObjects");
                 });
 
             modelBuilder.Entity("Regards.Portal.Catalog.AccessGroup", b =>
@@ -1099,6 +1118,15 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("DatasetSelection");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.HasOne("Regards.Portal.Basket.BasketDatasetSelection", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetSelectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Catalog.DataFile", b =>
