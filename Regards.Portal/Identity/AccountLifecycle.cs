@@ -100,6 +100,8 @@ public sealed class AccountLifecycle(
         email = email.Trim();
         if (email.Length == 0 || await users.FindByEmailAsync(email) is not { } user)
         {
+            // Counted as a mail would be: the same quota and the same writes, whether or not the address has an account.
+            await mailer.CountWithoutSendingAsync(client, users.NormalizeEmail(email) ?? "", cancellationToken);
             return;
         }
         var token = await users.GeneratePasswordResetTokenAsync(user);

@@ -50,6 +50,10 @@ public sealed class AccountMailer(
             text["MailResetNotYou"],
         ], cancellationToken);
 
+    /// <summary>Counts against the quotas what a mail to this address would, and sends nothing (an address without an account).</summary>
+    public Task CountWithoutSendingAsync(IPAddress? client, string normalizedEmail, CancellationToken cancellationToken = default) =>
+        throttle.TryCountMailAsync(client, normalizedEmail, cancellationToken);
+
     private async Task SendAsync(IPAddress? client, string email, string normalizedEmail, string subject, IReadOnlyList<string> lines, CancellationToken cancellationToken)
     {
         if (!await throttle.TryCountMailAsync(client, normalizedEmail, cancellationToken))
