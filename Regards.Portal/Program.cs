@@ -32,7 +32,7 @@ builder.Services.AddPortalHealth(builder.Configuration);
 builder.Services.AddPortalDatabase(builder.Configuration, builder.Environment);
 var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
 builder.Services.AddProductionHosting(builder.Configuration, dataProtection);
-builder.Services.AddPortalIdentity();
+builder.Services.AddPortalIdentity(builder.Configuration);
 
 builder.Services.AddStorage(builder.Configuration, builder.Environment);
 builder.Services.AddCatalog(builder.Configuration);

@@ -43,6 +43,7 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
     public DbSet<Processing.ProcessingSettings> ProcessingSettings => Set<Processing.ProcessingSettings>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<Notifications.OutboxMail> OutboxMails => Set<Notifications.OutboxMail>();
+    public DbSet<Identity.AttemptCounter> AttemptCounters => Set<Identity.AttemptCounter>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

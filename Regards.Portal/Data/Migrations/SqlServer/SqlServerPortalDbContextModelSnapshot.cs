@@ -640,6 +640,31 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Regards.Portal.Identity.AttemptCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("nvarchar(80)");
+
+                    b.Property<DateTime?>("BlockedUntil")
+                        .HasColumnType("datetime2");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("int");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<DateTime>("WindowStartsAt")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("LastAt");
+
+                    b.ToTable("AttemptCounters");
+                });
+
             modelBuilder.Entity("Regards.Portal.Infrastructure.JobLease", b =>
                 {
                     b.Property<string>("Name")
