@@ -9,6 +9,9 @@ public sealed class SqlitePortalDbContext(DbContextOptions<SqlitePortalDbContext
 /// <summary>Carries the SQL Server migrations set.</summary>
 public sealed class SqlServerPortalDbContext(DbContextOptions<SqlServerPortalDbContext> options) : PortalDbContext(options);
 
+/// <summary>Carries the PostgreSQL migrations set.</summary>
+public sealed class PostgreSqlPortalDbContext(DbContextOptions<PostgreSqlPortalDbContext> options) : PortalDbContext(options);
+
 /// <summary>Design-time factories for <c>dotnet ef migrations add</c>; they never connect.</summary>
 internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqlitePortalDbContext>
 {
@@ -20,4 +23,10 @@ internal sealed class SqlServerDesignTimeFactory : IDesignTimeDbContextFactory<S
 {
     public SqlServerPortalDbContext CreateDbContext(string[] args) =>
         new(new DbContextOptionsBuilder<SqlServerPortalDbContext>().UseSqlServer("Server=design;Database=design;Trusted_Connection=True").Options);
+}
+
+internal sealed class PostgreSqlDesignTimeFactory : IDesignTimeDbContextFactory<PostgreSqlPortalDbContext>
+{
+    public PostgreSqlPortalDbContext CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgreSqlPortalDbContext>().UseNpgsql("Host=design;Database=design").Options);
 }
