@@ -55,6 +55,11 @@ public sealed class TestDatabase : IDisposable
         _ => new PostgreSqlPortalDbContext(new DbContextOptionsBuilder<PostgreSqlPortalDbContext>().UseNpgsql(ConnectionString).Options),
     };
 
+    /// <summary>What the provider's error says when a row breaks the unique index on that column (EF's index name on PostgreSQL).</summary>
+    public static string UniqueViolation(DatabaseProvider provider, string table, string column) => provider == DatabaseProvider.Sqlite
+        ? $"UNIQUE constraint failed: {table}.{column}"
+        : $"23505: duplicate key value violates unique constraint \"IX_{table}_{column}\"";
+
     public void Dispose()
     {
         if (postgresName is not null)

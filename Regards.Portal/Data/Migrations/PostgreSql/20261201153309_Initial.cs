@@ -16,8 +16,8 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "AccessGroups",
                 columns: table => new
                 {
-                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Description = table.Column<string>(type: "text", nullable: false)
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    Description = table.Column<string>(type: "text", nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -28,10 +28,10 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "AspNetRoles",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true)
+                    Id = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    NormalizedName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -42,19 +42,19 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "AspNetUsers",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "text", nullable: false),
+                    Id = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     MaxDownloads = table.Column<int>(type: "integer", nullable: false),
                     MaxConcurrentDownloads = table.Column<int>(type: "integer", nullable: false),
                     DownloadsCount = table.Column<int>(type: "integer", nullable: false),
-                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
-                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true),
+                    UserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    NormalizedUserName = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    Email = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
+                    NormalizedEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: true, collation: "C"),
                     EmailConfirmed = table.Column<bool>(type: "boolean", nullable: false),
-                    PasswordHash = table.Column<string>(type: "text", nullable: true),
-                    SecurityStamp = table.Column<string>(type: "text", nullable: true),
-                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true),
-                    PhoneNumber = table.Column<string>(type: "text", nullable: true),
+                    PasswordHash = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    SecurityStamp = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ConcurrencyStamp = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    PhoneNumber = table.Column<string>(type: "text", nullable: true, collation: "C"),
                     PhoneNumberConfirmed = table.Column<bool>(type: "boolean", nullable: false),
                     TwoFactorEnabled = table.Column<bool>(type: "boolean", nullable: false),
                     LockoutEnd = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
@@ -72,7 +72,7 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
                     OrderId = table.Column<long>(type: "bigint", nullable: true)
                 },
                 constraints: table =>
@@ -86,8 +86,8 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    FriendlyName = table.Column<string>(type: "text", nullable: true),
-                    Xml = table.Column<string>(type: "text", nullable: true)
+                    FriendlyName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    Xml = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -98,9 +98,9 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "DatasetAccessRights",
                 columns: table => new
                 {
-                    GroupName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    DatasetId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Level = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false)
+                    GroupName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    DatasetId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Level = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -111,10 +111,10 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "Datasets",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Label = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Description = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false),
-                    PublicAccess = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false)
+                    Id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Label = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Description = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: false, collation: "C"),
+                    PublicAccess = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -125,8 +125,8 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "JobLeases",
                 columns: table => new
                 {
-                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Owner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    Name = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    Owner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
                     ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
@@ -140,10 +140,10 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
-                    Label = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
+                    Label = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false, collation: "C"),
                     CreationDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    Status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Status = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
                     StatusDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     ExpirationDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     PercentCompleted = table.Column<int>(type: "integer", nullable: false),
@@ -154,12 +154,12 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                     TotalSize = table.Column<long>(type: "bigint", nullable: false),
                     ObjectsCount = table.Column<int>(type: "integer", nullable: false),
                     FilesCount = table.Column<int>(type: "integer", nullable: false),
-                    Message = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true),
+                    Message = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: true, collation: "C"),
                     IsApplicationOrder = table.Column<bool>(type: "boolean", nullable: false),
                     BasketId = table.Column<long>(type: "bigint", nullable: true),
                     CompletionDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     ExpiryWarningSent = table.Column<bool>(type: "boolean", nullable: false),
-                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
                     LeaseExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     CompletionAttempts = table.Column<int>(type: "integer", nullable: false),
                     Version = table.Column<long>(type: "bigint", nullable: false)
@@ -175,15 +175,15 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    To = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false),
-                    Subject = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
-                    Message = table.Column<string>(type: "text", nullable: false),
+                    To = table.Column<string>(type: "character varying(320)", maxLength: 320, nullable: false, collation: "C"),
+                    Subject = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false, collation: "C"),
+                    Message = table.Column<string>(type: "text", nullable: false, collation: "C"),
                     CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     NextAttemptAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
-                    LastError = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true),
+                    LastError = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: true, collation: "C"),
                     GaveUp = table.Column<bool>(type: "boolean", nullable: false),
-                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
                     LeaseExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
@@ -213,9 +213,9 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "ProcessingSettings",
                 columns: table => new
                 {
-                    BusinessId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    BusinessId = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
                     Enabled = table.Column<bool>(type: "boolean", nullable: false),
-                    MinimumRole = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    MinimumRole = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false, collation: "C"),
                     Version = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
@@ -227,17 +227,17 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "UiModuleSettings",
                 columns: table => new
                 {
-                    ModuleId = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    ModuleId = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false, collation: "C"),
                     Active = table.Column<bool>(type: "boolean", nullable: false),
-                    Description = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false),
-                    TitleEn = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    TitleFr = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    DisplayMode = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    Description = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: false, collation: "C"),
+                    TitleEn = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    TitleFr = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    DisplayMode = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
                     IsHomePage = table.Column<bool>(type: "boolean", nullable: false),
-                    Icon = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    Icon = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false, collation: "C"),
                     DisplayDatasets = table.Column<bool>(type: "boolean", nullable: false),
                     DisplayCartLink = table.Column<bool>(type: "boolean", nullable: false),
-                    CartVisibility = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    CartVisibility = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
                     Version = table.Column<long>(type: "bigint", nullable: false)
                 },
                 constraints: table =>
@@ -249,8 +249,8 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "UserAccessGroups",
                 columns: table => new
                 {
-                    UserEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
-                    GroupName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false)
+                    UserEmail = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
+                    GroupName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -263,9 +263,9 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    RoleId = table.Column<string>(type: "text", nullable: false),
-                    ClaimType = table.Column<string>(type: "text", nullable: true),
-                    ClaimValue = table.Column<string>(type: "text", nullable: true)
+                    RoleId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ClaimType = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ClaimValue = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -284,9 +284,9 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 {
                     Id = table.Column<int>(type: "integer", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    ClaimType = table.Column<string>(type: "text", nullable: true),
-                    ClaimValue = table.Column<string>(type: "text", nullable: true)
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ClaimType = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    ClaimValue = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -303,10 +303,10 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "AspNetUserLogins",
                 columns: table => new
                 {
-                    LoginProvider = table.Column<string>(type: "text", nullable: false),
-                    ProviderKey = table.Column<string>(type: "text", nullable: false),
-                    ProviderDisplayName = table.Column<string>(type: "text", nullable: true),
-                    UserId = table.Column<string>(type: "text", nullable: false)
+                    LoginProvider = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProviderKey = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    ProviderDisplayName = table.Column<string>(type: "text", nullable: true, collation: "C"),
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -323,8 +323,8 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "AspNetUserRoles",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    RoleId = table.Column<string>(type: "text", nullable: false)
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    RoleId = table.Column<string>(type: "text", nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -347,10 +347,10 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "AspNetUserTokens",
                 columns: table => new
                 {
-                    UserId = table.Column<string>(type: "text", nullable: false),
-                    LoginProvider = table.Column<string>(type: "text", nullable: false),
-                    Name = table.Column<string>(type: "text", nullable: false),
-                    Value = table.Column<string>(type: "text", nullable: true)
+                    UserId = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    LoginProvider = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "text", nullable: false, collation: "C"),
+                    Value = table.Column<string>(type: "text", nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -370,8 +370,8 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     BasketId = table.Column<long>(type: "bigint", nullable: false),
-                    DatasetId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    DatasetLabel = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    DatasetId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    DatasetLabel = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
                     ObjectsCount = table.Column<int>(type: "integer", nullable: false),
                     FilesCount = table.Column<int>(type: "integer", nullable: false),
                     FilesSize = table.Column<long>(type: "bigint", nullable: false),
@@ -394,14 +394,14 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 name: "DataObjects",
                 columns: table => new
                 {
-                    Id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    ProviderId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Label = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false),
-                    DatasetId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    Id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    ProviderId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Label = table.Column<string>(type: "character varying(300)", maxLength: 300, nullable: false, collation: "C"),
+                    DatasetId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
                     AcquisitionDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    Platform = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
-                    Instrument = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
-                    ProcessingLevel = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true)
+                    Platform = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
+                    Instrument = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
+                    ProcessingLevel = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -421,8 +421,8 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     OrderId = table.Column<long>(type: "bigint", nullable: false),
-                    DatasetId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    DatasetLabel = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
+                    DatasetId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    DatasetLabel = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
                     SelectionRequests = table.Column<string>(type: "text", nullable: false),
                     FileFilter = table.Column<string>(type: "text", nullable: true),
                     Processing = table.Column<string>(type: "text", nullable: true),
@@ -448,18 +448,18 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
                     OrderId = table.Column<long>(type: "bigint", nullable: false),
-                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false),
+                    Owner = table.Column<string>(type: "character varying(256)", maxLength: 256, nullable: false, collation: "C"),
                     DatasetTaskId = table.Column<long>(type: "bigint", nullable: true),
                     Sequence = table.Column<int>(type: "integer", nullable: false),
                     External = table.Column<bool>(type: "boolean", nullable: false),
                     Ended = table.Column<bool>(type: "boolean", nullable: false),
                     WaitingForUser = table.Column<bool>(type: "boolean", nullable: false),
-                    JobState = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
+                    JobState = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
                     Priority = table.Column<int>(type: "integer", nullable: false),
                     QueuedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
                     StagingStartedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     StagedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    LeaseOwner = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true, collation: "C"),
                     LeaseExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Attempts = table.Column<int>(type: "integer", nullable: false),
                     Version = table.Column<long>(type: "bigint", nullable: false)
@@ -506,15 +506,15 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 {
                     Id = table.Column<long>(type: "bigint", nullable: false)
                         .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    DataObjectId = table.Column<string>(type: "character varying(200)", nullable: false),
-                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    DataObjectId = table.Column<string>(type: "character varying(200)", nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false, collation: "C"),
                     Size = table.Column<long>(type: "bigint", nullable: true),
-                    MimeType = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    DataType = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Checksum = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Md5 = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    Tier = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Location = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false)
+                    MimeType = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    DataType = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Checksum = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
+                    Md5 = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true, collation: "C"),
+                    Tier = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Location = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -537,18 +537,18 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                     OrderId = table.Column<long>(type: "bigint", nullable: false),
                     SubOrderId = table.Column<long>(type: "bigint", nullable: false),
                     DatasetTaskId = table.Column<long>(type: "bigint", nullable: false),
-                    DataObjectId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    ProviderId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
-                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false),
+                    DataObjectId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    ProviderId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    Name = table.Column<string>(type: "character varying(255)", maxLength: 255, nullable: false, collation: "C"),
                     Size = table.Column<long>(type: "bigint", nullable: false),
-                    MimeType = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Checksum = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true),
-                    Md5 = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true),
-                    DataType = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Tier = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    Location = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    State = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false),
-                    DownloadError = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
+                    MimeType = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false, collation: "C"),
+                    Checksum = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true, collation: "C"),
+                    Md5 = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: true, collation: "C"),
+                    DataType = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Tier = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    Location = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false, collation: "C"),
+                    State = table.Column<string>(type: "character varying(32)", maxLength: 32, nullable: false, collation: "C"),
+                    DownloadError = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true, collation: "C"),
                     DownloadedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     Version = table.Column<long>(type: "bigint", nullable: false)
                 },
