@@ -137,6 +137,9 @@ public class PortalAppFactory : WebApplicationFactory<Program>
     }
 }
 
+/// <summary>The plain app on PostgreSQL: the class fixture of the suites whose SQLite twin uses <see cref="PortalAppFactory"/> itself.</summary>
+public sealed class PostgreSqlFactory() : PortalAppFactory(DatabaseProvider.PostgreSql);
+
 public static class DemoUsers
 {
     public const string Admin = "admin@regards.local";
