@@ -501,6 +501,25 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "BasketObjects",
+                columns: table => new
+                {
+                    DatasetSelectionId = table.Column<long>(type: "bigint", nullable: false),
+                    DataObjectId = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false, collation: "C"),
+                    ItemDate = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_BasketObjects", x => new { x.DatasetSelectionId, x.DataObjectId });
+                    table.ForeignKey(
+                        name: "FK_BasketObjects_BasketDatasetSelections_DatasetSelectionId",
+                        column: x => x.DatasetSelectionId,
+                        principalTable: "BasketDatasetSelections",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "DataFiles",
                 columns: table => new
                 {
@@ -617,6 +636,11 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_BasketObjects_DatasetSelectionId_ItemDate",
+                table: "BasketObjects",
+                columns: new[] { "DatasetSelectionId", "ItemDate" });
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Baskets_Owner_OrderId",
                 table: "Baskets",
                 columns: new[] { "Owner", "OrderId" });
@@ -729,6 +753,9 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "BasketItemSelections");
+
+            migrationBuilder.DropTable(
+                name: "BasketObjects");
 
             migrationBuilder.DropTable(
                 name: "DataFiles");
