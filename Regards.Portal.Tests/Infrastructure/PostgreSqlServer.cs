@@ -72,6 +72,31 @@ public sealed class PostgreSqlServer
         var bin = FindBinaries();
         var runAs = IsRoot() ? Superuser : null;
         var folder = Path.Combine(Path.GetTempPath(), $"regards-pg-{Guid.NewGuid():N}");
+        try
+        {
+            return Start(bin, runAs, folder, clock);
+        }
+        catch when (!Keep)
+        {
+            // initdb or the start failed: nothing of the cluster is left behind (a started server is stopped first).
+            try
+            {
+                Run(Path.Combine(bin, "pg_ctl"), ["-D", Path.Combine(folder, "data"), "-m", "immediate", "stop"], runAs);
+            }
+            catch (InvalidOperationException)
+            {
+                // Not running.
+            }
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            throw;
+        }
+    }
+
+    private static PostgreSqlServer Start(string bin, string? runAs, string folder, Stopwatch clock)
+    {
         var data = Path.Combine(folder, "data");
         var sockets = Path.Combine(folder, "run");
         Directory.CreateDirectory(sockets);
