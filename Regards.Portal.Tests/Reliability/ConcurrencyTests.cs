@@ -11,6 +11,16 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Reliability;
 
+/// <summary>
+/// The timed races (this one and <see cref="OrderInvariantsRaceTests"/>, on each provider) take turns: each counts on its
+/// share of the 2 cores to race enough in its time, and two of them at once halve it. Other tests still run beside them.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class RaceCollection
+{
+    public const string Name = "Timed races";
+}
+
 /// <summary>Nearline orders in many small sub-orders, restored quickly, three staging slots per user.</summary>
 public class RaceFactory : PortalAppFactory
 {
@@ -37,8 +47,10 @@ public class RaceFactory : PortalAppFactory
 /// </summary>
 public abstract class ConcurrencyTests(RaceFactory factory, ITestOutputHelper output)
 {
+    [Collection(RaceCollection.Name)]
     public sealed class OnSqlite(RaceFactory factory, ITestOutputHelper output) : ConcurrencyTests(factory, output), IClassFixture<RaceFactory>;
 
+    [Collection(RaceCollection.Name)]
     public sealed class OnPostgreSql(RaceFactory.OnPostgreSql factory, ITestOutputHelper output) : ConcurrencyTests(factory, output), IClassFixture<RaceFactory.OnPostgreSql>;
 
     private readonly ConcurrentQueue<string> failures = new();

@@ -36,8 +36,10 @@ namespace Regards.Portal.Tests.Reliability;
 /// </summary>
 public abstract class OrderInvariantsRaceTests : IDisposable
 {
+    [Collection(RaceCollection.Name)]
     public sealed class OnSqlite(ITestOutputHelper output) : OrderInvariantsRaceTests(DatabaseProvider.Sqlite, output);
 
+    [Collection(RaceCollection.Name)]
     public sealed class OnPostgreSql(ITestOutputHelper output) : OrderInvariantsRaceTests(DatabaseProvider.PostgreSql, output);
 
     private const string SeedVariable = "REGARDS_RACE_SEED";
