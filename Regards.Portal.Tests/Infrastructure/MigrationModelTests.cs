@@ -137,6 +137,13 @@ public sealed class MigrationModelTests
         Assert.True(errors.Count == 0, "The SQL Server migrations script is not T-SQL:\n" + string.Join("\n", errors));
     }
 
+    [Fact]
+    public void The_SQL_Server_lock_of_the_engine_s_claims_parses_as_T_SQL()
+    {
+        var errors = TSqlErrors(string.Format(System.Globalization.CultureInfo.InvariantCulture, ProviderSql.SqlServerLock, "@p0"));
+        Assert.True(errors.Count == 0, "ProviderSql.SqlServerLock is not T-SQL:\n" + string.Join("\n", errors));
+    }
+
     /// <summary>
     /// Parse errors of a script (GO separates batches, as the parser knows), then of the dynamic SQL it runs with
     /// <c>EXEC(N'…')</c> (EF's idempotent script wraps some statements so): a string is otherwise never looked into.

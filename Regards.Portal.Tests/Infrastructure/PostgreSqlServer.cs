@@ -32,11 +32,8 @@ public sealed class PostgreSqlServer
 
     public int Port { get; }
 
-    /// <summary>How long initdb and the start took (printed by the tests that measure the run).</summary>
-    public TimeSpan StartTime { get; }
-
-    private PostgreSqlServer(string bin, string folder, string? runAs, string password, int port, TimeSpan startTime) =>
-        (this.bin, this.folder, this.runAs, this.password, Port, StartTime) = (bin, folder, runAs, password, port, startTime);
+    private PostgreSqlServer(string bin, string folder, string? runAs, string password, int port) =>
+        (this.bin, this.folder, this.runAs, this.password, Port) = (bin, folder, runAs, password, port);
 
     public string ConnectionString(string database) => new NpgsqlConnectionStringBuilder
     {
@@ -68,13 +65,12 @@ public sealed class PostgreSqlServer
 
     private static PostgreSqlServer Start()
     {
-        var clock = Stopwatch.StartNew();
         var bin = FindBinaries();
         var runAs = IsRoot() ? Superuser : null;
         var folder = Path.Combine(Path.GetTempPath(), $"regards-pg-{Guid.NewGuid():N}");
         try
         {
-            return Start(bin, runAs, folder, clock);
+            return Start(bin, runAs, folder);
         }
         catch when (!Keep)
         {
@@ -95,7 +91,7 @@ public sealed class PostgreSqlServer
         }
     }
 
-    private static PostgreSqlServer Start(string bin, string? runAs, string folder, Stopwatch clock)
+    private static PostgreSqlServer Start(string bin, string? runAs, string folder)
     {
         var data = Path.Combine(folder, "data");
         var sockets = Path.Combine(folder, "run");
@@ -138,7 +134,7 @@ public sealed class PostgreSqlServer
             {
                 continue;
             }
-            var server = new PostgreSqlServer(bin, folder, runAs, password, port, clock.Elapsed);
+            var server = new PostgreSqlServer(bin, folder, runAs, password, port);
             server.StopAtExit(data);
             return server;
         }

@@ -11,6 +11,16 @@ namespace Regards.Portal.Data;
 public static class ProviderSql
 {
     /// <summary>
+    /// SQL Server's named lock ({0}: the name). sp_getapplock answers a status rather than failing (a deadlock victim
+    /// gets -3): a refusal must not go on unlocked. (No SQL Server here: the tests parse it as T-SQL.)
+    /// </summary>
+    internal const string SqlServerLock = """
+        DECLARE @granted int;
+        EXEC @granted = sp_getapplock @Resource = {0}, @LockMode = 'Exclusive', @LockOwner = 'Transaction';
+        IF @granted < 0 THROW 51000, 'sp_getapplock refused the lock', 1;
+        """;
+
+    /// <summary>
     /// Takes a named exclusive lock until the end of the current transaction, so that the transactions taking the same
     /// name run one after the other: PostgreSQL's transaction-level advisory lock, SQL Server's application lock. SQLite
     /// has one writer at a time: a transaction that writes is already alone, nothing to take.
@@ -34,12 +44,7 @@ public static class ProviderSql
         {
             // Resource names are at most 255 characters: a long name by its hash.
             var resource = name.Length <= 200 ? name : "regards:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)));
-            // It answers a status rather than failing (a deadlock victim gets -3): a refusal must not go on unlocked.
-            await db.Database.ExecuteSqlAsync($"""
-                DECLARE @granted int;
-                EXEC @granted = sp_getapplock @Resource = {resource}, @LockMode = 'Exclusive', @LockOwner = 'Transaction';
-                IF @granted < 0 THROW 51000, 'sp_getapplock refused the lock', 1;
-                """, cancellationToken);
+            await db.Database.ExecuteSqlRawAsync(SqlServerLock, [resource], cancellationToken);
         }
         else
         {
