@@ -99,6 +99,19 @@ public abstract class ProviderBehaviourTests
     }
 
     [Fact]
+    public async Task The_longest_label_the_settings_allow_fits_the_label_column()
+    {
+        var allowed = Convert.ToInt32(typeof(OrdersOptions).GetProperty(nameof(OrdersOptions.LabelMaxLength))!
+            .GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.RangeAttribute), false).Cast<System.ComponentModel.DataAnnotations.RangeAttribute>().Single().Maximum,
+            System.Globalization.CultureInfo.InvariantCulture);
+        var label = new string('x', allowed);
+        // Stored as is (SQLite would store any length: a server with the column's limit refuses a longer one).
+        Assert.Equal([label], await OrdersOfAsync("long-labels@regards.local", label));
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(label, await db.Orders.Where(o => o.Owner == "long-labels@regards.local").Select(o => o.Label).SingleAsync());
+    }
+
+    [Fact]
     public async Task Daily_volumes_group_by_the_UTC_day_of_the_dates()
     {
         const string owner = "volumes@regards.local";
