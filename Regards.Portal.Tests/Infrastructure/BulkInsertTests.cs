@@ -21,25 +21,55 @@ public abstract class BulkInsertTests(PortalAppFactory factory)
         DownloadedAt = i % 2 == 0 ? new DateTime(2026, 11, 26, 10, 11, 12, 345, DateTimeKind.Utc).AddTicks(microseconds ? 6780 : 6789) : null, Version = i,
     };
 
+    private async Task<(long OrderId, long TaskId, long SubOrderId)> OrderAsync(string label)
+    {
+        factory.CreateAnonymousClient();
+        await using var db = factory.CreateDbContext();
+        var now = DateTime.UtcNow;
+        var order = new Order { Owner = DemoUsers.User, Label = label, CreationDate = now, Status = OrderStatus.Paused, StatusDate = now };
+        var task = new DatasetTask { DatasetId = "URN:bulk", DatasetLabel = "bulk" };
+        order.DatasetTasks.Add(task);
+        db.Orders.Add(order);
+        await db.SaveChangesAsync();
+        // Paused and suspended: the engine leaves these rows alone.
+        var sub = new SubOrder { OrderId = order.Id, Owner = order.Owner, DatasetTaskId = task.Id, Sequence = 1, QueuedAt = now, JobState = SubOrderJobState.Suspended };
+        db.SubOrders.Add(sub);
+        await db.SaveChangesAsync();
+        return (order.Id, task.Id, sub.Id);
+    }
+
+    [Fact]
+    public async Task In_the_caller_s_transaction_the_rows_commit_or_roll_back_with_it()
+    {
+        var (orderId, taskId, subOrderId) = await OrderAsync("bulk in a transaction");
+        foreach (var commit in new[] { false, true })
+        {
+            await using var db = factory.CreateDbContext();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            await BulkInsert.InsertAsync(db, Enumerable.Range(0, 3).Select(i => File(orderId, taskId, subOrderId, i)).ToList(), CancellationToken.None);
+            // Seen inside the transaction, not outside before the commit.
+            Assert.Equal(3, await db.OrderFiles.CountAsync(f => f.OrderId == orderId));
+            await using (var other = factory.CreateDbContext())
+            {
+                Assert.Equal(0, await other.OrderFiles.CountAsync(f => f.OrderId == orderId));
+            }
+            if (commit)
+            {
+                await transaction.CommitAsync();
+            }
+            else
+            {
+                await transaction.RollbackAsync();
+            }
+        }
+        await using var check = factory.CreateDbContext();
+        Assert.Equal(3, await check.OrderFiles.CountAsync(f => f.OrderId == orderId));
+    }
+
     [Fact]
     public async Task Rows_written_by_the_bulk_insert_are_stored_exactly_as_SaveChanges_stores_them()
     {
-        factory.CreateAnonymousClient();
-        long orderId, taskId, subOrderId;
-        await using (var db = factory.CreateDbContext())
-        {
-            var now = DateTime.UtcNow;
-            var order = new Order { Owner = DemoUsers.User, Label = "bulk", CreationDate = now, Status = OrderStatus.Paused, StatusDate = now };
-            var task = new DatasetTask { DatasetId = "URN:bulk", DatasetLabel = "bulk" };
-            order.DatasetTasks.Add(task);
-            db.Orders.Add(order);
-            await db.SaveChangesAsync();
-            // Paused and suspended: the engine leaves these rows alone.
-            var sub = new SubOrder { OrderId = order.Id, Owner = order.Owner, DatasetTaskId = task.Id, Sequence = 1, QueuedAt = now, JobState = SubOrderJobState.Suspended };
-            db.SubOrders.Add(sub);
-            await db.SaveChangesAsync();
-            (orderId, taskId, subOrderId) = (order.Id, task.Id, sub.Id);
-        }
+        var (orderId, taskId, subOrderId) = await OrderAsync("bulk");
         var bulk = Enumerable.Range(0, 4).Select(i => File(orderId, taskId, subOrderId, i)).ToList();
         var tracked = Enumerable.Range(0, 4).Select(i => File(orderId, taskId, subOrderId, i)).ToList();
         await using (var db = factory.CreateDbContext())
