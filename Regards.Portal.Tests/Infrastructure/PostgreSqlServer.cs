@@ -67,6 +67,16 @@ public sealed class PostgreSqlServer
     {
         var bin = FindBinaries();
         var runAs = IsRoot() ? Superuser : null;
+        // initdb's steps write to /dev/null as the cluster's user: a /dev/null that something replaced by a root-owned
+        // file fails them with "Permission denied" deep in initdb's output.
+        try
+        {
+            Run("test", ["-c", "/dev/null"]);
+        }
+        catch (InvalidOperationException)
+        {
+            throw new InvalidOperationException("/dev/null is not the null device (something replaced it by a file): restore it (mknod -m 666 /dev/null c 1 3) and run again.");
+        }
         var folder = Path.Combine(Path.GetTempPath(), $"regards-pg-{Guid.NewGuid():N}");
         try
         {
