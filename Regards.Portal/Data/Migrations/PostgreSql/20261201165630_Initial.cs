@@ -67,6 +67,21 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 });
 
             migrationBuilder.CreateTable(
+                name: "AttemptCounters",
+                columns: table => new
+                {
+                    Key = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false, collation: "C"),
+                    Count = table.Column<int>(type: "integer", nullable: false),
+                    WindowStartsAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    BlockedUntil = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AttemptCounters", x => x.Key);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "Baskets",
                 columns: table => new
                 {
@@ -625,6 +640,11 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "IX_AttemptCounters_LastAt",
+                table: "AttemptCounters",
+                column: "LastAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_BasketDatasetSelections_BasketId",
                 table: "BasketDatasetSelections",
                 column: "BasketId");
@@ -750,6 +770,9 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
 
             migrationBuilder.DropTable(
                 name: "AspNetUserTokens");
+
+            migrationBuilder.DropTable(
+                name: "AttemptCounters");
 
             migrationBuilder.DropTable(
                 name: "BasketItemSelections");
