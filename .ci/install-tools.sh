@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs, from Debian, what a fresh machine lacks for the real-client tests and benchmarks:
 # Chromium (Playwright), aria2 and curl (download clients), unzip, 7-Zip, bsdtar, a JDK and Python (zip readers),
-# fincore (page-cache checks).
+# fincore (page-cache checks), PostgreSQL's server binaries (the tests start a throw-away cluster of their own with
+# initdb and pg_ctl: the package's system service is neither needed nor used).
 set -euo pipefail
 
 missing=()
@@ -15,10 +16,19 @@ command -v bsdtar >/dev/null 2>&1 || missing+=(libarchive-tools)
 command -v javac >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 command -v fincore >/dev/null 2>&1 || missing+=(util-linux-extra)
+# The server's binaries are not on PATH (/usr/lib/postgresql/<version>/bin); runuser (util-linux) runs them as the
+# package's postgres user when the tests run as root, which initdb refuses.
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  echo "Installing ${missing[*]} (needed by the browser, download-client and zip-reader tests)..."
+  echo "Installing ${missing[*]} (needed by the browser, download-client, zip-reader and PostgreSQL tests)..."
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && [ ! -e /etc/postgresql-common/createcluster.conf ]; then
+    # No "main" cluster, so no system service starts with the package: the tests make their own cluster.
+    # (Kept over the package's own copy of this file by --force-confold.)
+    $sudo mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
+  fi
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
 fi

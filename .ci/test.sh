@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command. Installs what a fresh machine lacks for the real-client tests
 # (.ci/install-tools.sh: Debian's Chromium for Playwright, aria2 and curl for the download tests, unzip, 7-Zip, bsdtar,
-# a JDK and Python for the zip-reader tests), then runs every test.
+# a JDK and Python for the zip-reader tests, PostgreSQL's server for the suites that also run on PostgreSQL), then runs
+# every test. The PostgreSQL suites start one throw-away cluster (a temp folder, a loopback port) and stop it at the end.
 # Its last line is "N passed, N failed", taken from the test results.
 # With --fast it runs only the fast tier (unit and component tests, [Trait("Tier", "Fast")]: no server, no browser,
 # no download client), which needs nothing installed and takes well under a minute.

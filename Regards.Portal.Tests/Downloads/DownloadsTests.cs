@@ -12,6 +12,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Regards.Portal.Catalog;
+using Regards.Portal.Data;
 using Regards.Portal.Downloads;
 using Regards.Portal.Orders;
 using Regards.Portal.Tests.Infrastructure;
@@ -20,18 +21,28 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 namespace Regards.Portal.Tests.Downloads;
 
 /// <summary>The orders API's fast engine, on real Kestrel, with a recognisable Retry-After.</summary>
-public sealed class DownloadsFactory : Orders.OrdersApiFactory
+public class DownloadsFactory : Orders.OrdersApiFactory
 {
-    public DownloadsFactory()
+    public DownloadsFactory() : this(DatabaseProvider.Sqlite)
+    {
+    }
+
+    protected DownloadsFactory(DatabaseProvider provider) : base(provider)
     {
         Settings["Downloads:RetryAfterSeconds"] = "7";
         StartKestrel();
     }
+
+    public new sealed class OnPostgreSql() : DownloadsFactory(DatabaseProvider.PostgreSql);
 }
 
-/// <summary>Zip, metalink, tokens, single files, listings, quotas and e-mails over real HTTP on Kestrel.</summary>
-public sealed class DownloadsTests(DownloadsFactory factory) : IClassFixture<DownloadsFactory>
+/// <summary>Zip, metalink, tokens, single files, listings, quotas and e-mails over real HTTP on Kestrel, on each provider.</summary>
+public abstract class DownloadsTests(DownloadsFactory factory)
 {
+    public sealed class OnSqlite(DownloadsFactory factory) : DownloadsTests(factory), IClassFixture<DownloadsFactory>;
+
+    public sealed class OnPostgreSql(DownloadsFactory.OnPostgreSql factory) : DownloadsTests(factory), IClassFixture<DownloadsFactory.OnPostgreSql>;
+
     private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     private async Task<(HttpClient Client, long OrderId)> DoneOrderAsync(string email, object selection, string label)

@@ -1,9 +1,12 @@
+using System.Data.Common;
+using System.Globalization;
 using System.Reflection;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Regards.Portal.Data;
 using Regards.Portal.Notifications;
 using Regards.Portal.Orders;
@@ -11,46 +14,82 @@ using Regards.Portal.Orders;
 namespace Regards.Portal.Tests.Infrastructure;
 
 /// <summary>
-/// Data migrations run on real SQLite files holding rows written at an earlier migration. The rows are written with
-/// raw SQL into the columns that the table has at that schema (today's entities do not fit older schemas).
+/// Data migrations run on real databases holding rows written at an earlier migration: SQLite files at every migration
+/// of its set, and PostgreSQL databases at every migration of its own set (which starts later, at an Initial made from
+/// the model of its day, so its rows never needed the older repairs). The rows are written with raw SQL into the columns
+/// that the table has at that schema (today's entities do not fit older schemas).
 /// </summary>
-public sealed class MigrationDataTests : IDisposable
+public abstract class MigrationDataTests : IDisposable
 {
+    public sealed partial class OnSqlite() : MigrationDataTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgreSql() : MigrationDataTests(DatabaseProvider.PostgreSql);
+
+    private readonly DatabaseProvider provider;
     private readonly string folder = Path.Combine(Path.GetTempPath(), "regards-tests", $"migrations-{Guid.NewGuid():N}");
+    private readonly List<TestDatabase> stores = [];
 
-    public MigrationDataTests() => Directory.CreateDirectory(folder);
+    protected MigrationDataTests(DatabaseProvider provider)
+    {
+        this.provider = provider;
+        Directory.CreateDirectory(folder);
+    }
 
-    private string FileFor(string name) => Path.Combine(folder, name + ".db");
+    /// <summary>A new empty database: a SQLite file in the test's folder, or a database on the PostgreSQL cluster.</summary>
+    private TestDatabase StoreFor(string name)
+    {
+        var path = Path.Combine(folder, name);
+        Directory.CreateDirectory(path);
+        var store = TestDatabase.Create(provider, path, "migrations");
+        stores.Add(store);
+        return store;
+    }
 
-    private static SqlitePortalDbContext Open(string file) =>
-        new(new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite($"Data Source={file}").Options);
+    private static PortalDbContext Open(TestDatabase store) => store.Open();
+
+    /// <summary>A plain connection to the store, for raw rows (SQLite: foreign keys on, as EF turns them on).</summary>
+    private static DbConnection Connect(TestDatabase store) => store.Provider == DatabaseProvider.Sqlite
+        ? new SqliteConnection($"{store.ConnectionString};Foreign Keys=True;Pooling=False")
+        : new NpgsqlConnection(store.ConnectionString);
 
     public void Dispose()
     {
+        foreach (var store in stores)
+        {
+            store.Dispose();
+        }
         SqliteConnection.ClearAllPools();
         Directory.Delete(folder, recursive: true);
     }
 
-    private static List<string> Migrations()
+    private List<string> Migrations()
     {
-        using var db = Open(":memory:");
+        // Listing the migrations connects to nothing.
+        using PortalDbContext db = provider == DatabaseProvider.Sqlite
+            ? new SqlitePortalDbContext(new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite("Data Source=:memory:").Options)
+            : new PostgreSqlPortalDbContext(new DbContextOptionsBuilder<PostgreSqlPortalDbContext>().UseNpgsql("Host=nowhere;Database=none").Options);
         return db.Database.GetMigrations().ToList();
     }
 
-    private static int IndexOf(List<string> migrations, string name)
+    /// <summary>The index of a migration; 0 when the provider's set starts after it (PostgreSQL's never had it).</summary>
+    private int IndexOf(List<string> migrations, string name)
     {
         var index = migrations.FindIndex(m => m.EndsWith("_" + name, StringComparison.Ordinal));
+        if (index < 0 && provider != DatabaseProvider.Sqlite)
+        {
+            return 0;
+        }
         Assert.True(index > 0, $"No migration {name}");
         return index;
     }
 
-    private static async Task MigrateToAsync(string file, string migration)
+    private static async Task MigrateToAsync(TestDatabase store, string migration)
     {
-        await using var db = Open(file);
+        await using var db = Open(store);
         await db.GetService<IMigrator>().MigrateAsync(migration);
     }
 
-    // ---- Rows, as the tables hold them: enums by name, dates as SQLite text. ----
+    // ---- Rows, as the tables hold them: enums by name, dates as SQLite text (typed for PostgreSQL's columns). ----
 
     private const string Owner = "user@regards.local";
     private const string Day = "2026-11-20 10:00:00";
@@ -107,31 +146,46 @@ public sealed class MigrationDataTests : IDisposable
     /// exist yet is left out (its migration gives the default). A NOT NULL column without default that the row does
     /// not fill fails the test: the seed needs a value for it.
     /// </summary>
-    private sealed class RawRows(SqliteConnection connection, SqliteTransaction transaction)
+    private sealed class RawRows(DbConnection connection, DbTransaction? transaction)
     {
-        private readonly Dictionary<string, List<(string Name, bool Required)>> columns = [];
+        private readonly Dictionary<string, List<(string Name, bool Required, string Type)>> columns = [];
+
+        private bool Sqlite => connection is SqliteConnection;
 
         public Dictionary<string, HashSet<string>> Used { get; } = [];
 
-        private List<(string Name, bool Required)> Columns(string table)
+        public List<(string Name, bool Required, string Type)> Columns(string table)
         {
             if (!columns.TryGetValue(table, out var list))
             {
-                using var pragma = connection.CreateCommand();
-                pragma.Transaction = transaction;
-                pragma.CommandText = $"PRAGMA table_info(\"{table}\")";
-                using var reader = pragma.ExecuteReader();
+                using var query = connection.CreateCommand();
+                query.Transaction = transaction;
+                // Name, NOT NULL without a default (nor generated: SQLite's rowid key, PostgreSQL's identity), type.
+                query.CommandText = Sqlite
+                    ? $"SELECT name, \"notnull\" = 1 AND dflt_value IS NULL AND pk = 0, type FROM pragma_table_info('{table}')"
+                    : $"SELECT column_name::text, is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO', data_type::text " +
+                      $"FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position";
+                using var reader = query.ExecuteReader();
                 list = [];
                 while (reader.Read())
                 {
-                    // name, notnull, dflt_value, pk
-                    list.Add((reader.GetString(1), reader.GetInt64(3) == 1 && reader.IsDBNull(4) && reader.GetInt64(5) == 0));
+                    list.Add((reader.GetString(0), Convert.ToBoolean(reader.GetValue(1), CultureInfo.InvariantCulture), reader.GetString(2)));
                 }
                 Assert.True(list.Count > 0, $"No table {table} at this schema");
                 columns[table] = list;
             }
             return list;
         }
+
+        /// <summary>The seed's values are SQLite's (text dates and ids); PostgreSQL's typed columns take them parsed.</summary>
+        private object Typed(object? value, string type) => (value, type) switch
+        {
+            (null, _) => DBNull.Value,
+            (string text, "uuid") when !Sqlite => Guid.Parse(text),
+            (string text, "timestamp with time zone") when !Sqlite =>
+                DateTime.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal),
+            _ => value,
+        };
 
         public long Insert(string table, Dictionary<string, object?> row)
         {
@@ -143,12 +197,16 @@ public sealed class MigrationDataTests : IDisposable
             using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = $"INSERT INTO \"{table}\" ({string.Join(", ", present.Select(kv => $"\"{kv.Key}\""))}) " +
-                $"VALUES ({string.Join(", ", present.Select((_, i) => $"$p{i}"))}); SELECT last_insert_rowid();";
+                $"VALUES ({string.Join(", ", present.Select((_, i) => $"@p{i}"))}) " +
+                (Sqlite ? "; SELECT last_insert_rowid();" : "RETURNING \"Id\"");
             for (var i = 0; i < present.Count; i++)
             {
-                insert.Parameters.AddWithValue($"$p{i}", present[i].Value ?? DBNull.Value);
+                var parameter = insert.CreateParameter();
+                parameter.ParameterName = $"@p{i}";
+                parameter.Value = Typed(present[i].Value, existing.Single(c => c.Name == present[i].Key).Type);
+                insert.Parameters.Add(parameter);
             }
-            return (long)insert.ExecuteScalar()!;
+            return Convert.ToInt64(insert.ExecuteScalar(), CultureInfo.InvariantCulture);
         }
 
         public void Execute(string sql)
@@ -167,9 +225,9 @@ public sealed class MigrationDataTests : IDisposable
     /// <param name="staleCounters">Counters as the faulty backfill and earlier drift left them (before the repair); else the true ones.</param>
     /// <param name="finalsWaiting">Final orders still "waiting for the user", as before FinalOrdersWaitForNoOne.</param>
     /// <param name="twin">A second order of the "done" order's cart, as the race left them (before OneOrderPerBasket).</param>
-    private static Seeded SeedRows(string file, bool staleCounters, bool finalsWaiting, bool twin)
+    private static Seeded SeedRows(TestDatabase store, bool staleCounters, bool finalsWaiting, bool twin)
     {
-        using var connection = new SqliteConnection($"Data Source={file};Foreign Keys=True;Pooling=False");
+        using var connection = Connect(store);
         connection.Open();
         // One transaction: a commit per row would cost a disk sync each.
         using var transaction = connection.BeginTransaction();
@@ -189,7 +247,7 @@ public sealed class MigrationDataTests : IDisposable
                 ["WaitingForUser"] = seed.Waiting || (seed.Final && finalsWaiting), ["TotalSize"] = seed.Files.Sum(f => f.Size),
                 ["ObjectsCount"] = seed.Files.Length, ["FilesCount"] = seed.Files.Length, ["Message"] = null, ["IsApplicationOrder"] = false,
                 ["BasketId"] = basketId, ["CompletionDate"] = seed.Completed ? Day : null, ["ExpiryWarningSent"] = false,
-                ["LeaseOwner"] = null, ["LeaseExpiresAt"] = null, ["Version"] = 3,
+                ["LeaseOwner"] = null, ["LeaseExpiresAt"] = null, ["Version"] = 3, ["CompletionAttempts"] = 1,
             });
             written[label] = new Counters(
                 counters.Available, rows.Has("Orders", "ZippableFilesCount") ? counters.Zippable : 0, counters.InError, counters.Percent);
@@ -260,9 +318,9 @@ public sealed class MigrationDataTests : IDisposable
 
     // ---- The running code, as oracle of the counters. ----
 
-    private sealed class FileContextFactory(string file) : IDbContextFactory<PortalDbContext>
+    private sealed class StoreContextFactory(TestDatabase store) : IDbContextFactory<PortalDbContext>
     {
-        public PortalDbContext CreateDbContext() => Open(file);
+        public PortalDbContext CreateDbContext() => Open(store);
     }
 
     /// <summary>Queues no mail (recomputing may announce available files).</summary>
@@ -273,11 +331,11 @@ public sealed class MigrationDataTests : IDisposable
     }
 
     /// <summary>Each order's counters as <c>OrderProgress.RecomputeAsync</c> computes them from its files (it writes them).</summary>
-    private static async Task<Dictionary<long, Counters>> RecomputedByTheRunningCodeAsync(string file, IEnumerable<long> orderIds)
+    private static async Task<Dictionary<long, Counters>> RecomputedByTheRunningCodeAsync(TestDatabase store, IEnumerable<long> orderIds)
     {
         await using var services = new ServiceCollection()
             .AddLogging()
-            .AddSingleton<IDbContextFactory<PortalDbContext>>(new FileContextFactory(file))
+            .AddSingleton<IDbContextFactory<PortalDbContext>>(new StoreContextFactory(store))
             .AddSingleton(TimeProvider.System)
             .AddSingleton<OrderChangeNotifier>()
             .AddSingleton<EngineSignal>()
@@ -307,48 +365,42 @@ public sealed class MigrationDataTests : IDisposable
         for (var at = 0; at < migrations.Count; at++)
         {
             var migration = migrations[at];
-            var file = FileFor($"{at:00}");
-            await MigrateToAsync(file, migration);
-            var seeded = SeedRows(file, staleCounters: at < repair, finalsWaiting: at < finalsFixed, twin: at < oneOrderPerCart);
+            var store = StoreFor($"{at:00}");
+            await MigrateToAsync(store, migration);
+            var seeded = SeedRows(store, staleCounters: at < repair, finalsWaiting: at < finalsFixed, twin: at < oneOrderPerCart);
             if (at >= oneOrderPerCart)
             {
                 // The race's twin cannot be written any more.
-                using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+                using var connection = Connect(store);
                 connection.Open();
-                using var twin = connection.CreateCommand();
-                twin.CommandText = $"INSERT INTO \"Orders\" (\"Owner\", \"Label\", \"CreationDate\", \"Status\", \"StatusDate\", \"PercentCompleted\", \"FilesInErrorCount\", \"AvailableFilesCount\", \"ZippableFilesCount\", \"WaitingForUser\", \"TotalSize\", \"ObjectsCount\", \"FilesCount\", \"IsApplicationOrder\", \"BasketId\", \"ExpiryWarningSent\", \"Version\") VALUES ('{Owner}', 'twin', '{Day}', 'Pending', '{Day}', 0, 0, 0, 0, 0, 0, 0, 0, 0, {seeded.BasketIds["done"]}, 0, 0)";
-                var refused = Assert.Throws<SqliteException>(() => twin.ExecuteNonQuery());
-                Assert.Contains("UNIQUE constraint failed: Orders.BasketId", refused.Message);
+                var twin = new RawRows(connection, null);
+                var refused = Assert.ThrowsAny<DbException>(() => twin.Insert("Orders", new()
+                {
+                    ["Owner"] = Owner, ["Label"] = "twin", ["CreationDate"] = Day, ["Status"] = "Pending", ["StatusDate"] = Day,
+                    ["PercentCompleted"] = 0, ["FilesInErrorCount"] = 0, ["AvailableFilesCount"] = 0, ["ZippableFilesCount"] = 0,
+                    ["WaitingForUser"] = false, ["TotalSize"] = 0, ["ObjectsCount"] = 0, ["FilesCount"] = 0, ["IsApplicationOrder"] = false,
+                    ["BasketId"] = seeded.BasketIds["done"], ["ExpiryWarningSent"] = false, ["Version"] = 0, ["CompletionAttempts"] = 0,
+                }));
+                Assert.Contains(TestDatabase.UniqueViolation(provider, "Orders", "BasketId"), refused.Message);
             }
-
-            await using (var db = Open(file))
+            await using (var db = Open(store))
             {
                 await db.Database.MigrateAsync();
                 Assert.Empty(await db.Database.GetPendingMigrationsAsync());
             }
             var because = $"rows written at {migration}";
-            await using (var db = Open(file))
+            await using (var db = Open(store))
             {
                 if (latestColumnsChecked is null)
                 {
                     // Every column the seed names exists at the latest schema (a misspelt name would be skipped silently).
-                    var connection = db.Database.GetDbConnection();
-                    await connection.OpenAsync();
+                    using var connection = Connect(store);
+                    connection.Open();
+                    var schema = new RawRows(connection, null);
                     foreach (var (table, used) in seeded.Used)
                     {
-                        await using var pragma = connection.CreateCommand();
-                        pragma.CommandText = $"PRAGMA table_info(\"{table}\")";
-                        var names = new HashSet<string>();
-                        await using (var reader = await pragma.ExecuteReaderAsync())
-                        {
-                            while (await reader.ReadAsync())
-                            {
-                                names.Add(reader.GetString(1));
-                            }
-                        }
-                        Assert.Empty(used.Except(names));
+                        Assert.Empty(used.Except(schema.Columns(table).Select(c => c.Name)));
                     }
-                    await connection.CloseAsync();
                     latestColumnsChecked = migration;
                 }
 
@@ -403,79 +455,84 @@ public sealed class MigrationDataTests : IDisposable
 
             // And the counters are what today's OrderProgress computes from the files.
             var stored = new Dictionary<long, Counters>();
-            await using (var db = Open(file))
+            await using (var db = Open(store))
             {
                 foreach (var order in await db.Orders.AsNoTracking().ToListAsync())
                 {
                     stored[order.Id] = Counters.Of(order);
                 }
             }
-            var recomputed = await RecomputedByTheRunningCodeAsync(file, Seed.Where(s => s.Recomputed).Select(s => seeded.OrderIds[s.Label]));
+            var recomputed = await RecomputedByTheRunningCodeAsync(store, Seed.Where(s => s.Recomputed).Select(s => seeded.OrderIds[s.Label]));
             Assert.All(recomputed, r => Assert.True(r.Value == stored[r.Key], $"order {r.Key}: stored {stored[r.Key]}, running code {r.Value}, {because}"));
         }
         Assert.NotNull(latestColumnsChecked);
     }
 
-    [Fact]
-    public async Task The_repair_gives_back_the_zip_button_and_recomputes_every_counter_from_the_files()
+    /// <summary>SQLite's set has data migrations (repairs of rows written by earlier versions) that PostgreSQL's set,
+    /// made from a later model, never needed.</summary>
+    public sealed partial class OnSqlite
     {
-        var migrations = Migrations();
-        var faulty = IndexOf(migrations, "ZippableFilesCount");
-        var repair = IndexOf(migrations, "RecomputeOrderCountersFromFiles");
-        var file = FileFor("repair");
-
-        // Orders placed before the zippable counter existed, their other counters drifted.
-        await MigrateToAsync(file, migrations[faulty - 1]);
-        var seeded = SeedRows(file, staleCounters: true, finalsWaiting: false, twin: false);
-        await MigrateToAsync(file, migrations[repair - 1]);
-        await using (var db = Open(file))
+        [Fact]
+        public async Task The_repair_gives_back_the_zip_button_and_recomputes_every_counter_from_the_files()
         {
-            // What the faulty backfill left: no zip button even where the zip has files.
-            Assert.Equal(0, await db.Orders.Where(o => o.Id == seeded.OrderIds["done"]).Select(o => o.ZippableFilesCount).SingleAsync());
+            var migrations = Migrations();
+            var faulty = IndexOf(migrations, "ZippableFilesCount");
+            var repair = IndexOf(migrations, "RecomputeOrderCountersFromFiles");
+            var store = StoreFor("repair");
+
+            // Orders placed before the zippable counter existed, their other counters drifted.
+            await MigrateToAsync(store, migrations[faulty - 1]);
+            var seeded = SeedRows(store, staleCounters: true, finalsWaiting: false, twin: false);
+            await MigrateToAsync(store, migrations[repair - 1]);
+            await using (var db = Open(store))
+            {
+                // What the faulty backfill left: no zip button even where the zip has files.
+                Assert.Equal(0, await db.Orders.Where(o => o.Id == seeded.OrderIds["done"]).Select(o => o.ZippableFilesCount).SingleAsync());
+            }
+
+            // The repair and whatever came after it: today's entities read the rows.
+            await MigrateToAsync(store, migrations[^1]);
+            await using (var db = Open(store))
+            {
+                var orders = await db.Orders.AsNoTracking().ToDictionaryAsync(o => o.Label);
+                foreach (var seed in Seed)
+                {
+                    var expected = seed.Recomputed ? Expected[seed.Label] : seeded.Written[seed.Label];
+                    Assert.True(expected == Counters.Of(orders[seed.Label]), $"{seed.Label}: expected {expected}, got {Counters.Of(orders[seed.Label])}");
+                }
+                // The DONE orders offer the zip again (OrderStateMachine: Download needs a zippable file).
+                Assert.Contains(OrderAction.Download, OrderStateMachine.AllowedActions(orders["done"], callerIsAdmin: false));
+                Assert.DoesNotContain(OrderAction.Download, OrderStateMachine.AllowedActions(orders["links"], callerIsAdmin: false));
+            }
+
+            var recomputed = await RecomputedByTheRunningCodeAsync(store, Seed.Where(s => s.Recomputed).Select(s => seeded.OrderIds[s.Label]));
+            foreach (var seed in Seed.Where(s => s.Recomputed))
+            {
+                Assert.Equal(Expected[seed.Label], recomputed[seeded.OrderIds[seed.Label]]);
+            }
         }
 
-        // The repair and whatever came after it: today's entities read the rows.
-        await MigrateToAsync(file, migrations[^1]);
-        await using (var db = Open(file))
+        [Fact]
+        public async Task Final_orders_stop_waiting_for_the_user_and_live_ones_keep_waiting()
         {
-            var orders = await db.Orders.AsNoTracking().ToDictionaryAsync(o => o.Label);
+            var migrations = Migrations();
+            var fix = IndexOf(migrations, "FinalOrdersWaitForNoOne");
+            var store = StoreFor("final");
+            await MigrateToAsync(store, migrations[fix - 1]);
+            // As the faulty delete left them: DELETED (and other final orders), yet waiting, with a sub-order still waiting.
+            var seeded = SeedRows(store, staleCounters: false, finalsWaiting: true, twin: false);
+
+            await MigrateToAsync(store, migrations[fix]);
+            await using var db = Open(store);
             foreach (var seed in Seed)
             {
-                var expected = seed.Recomputed ? Expected[seed.Label] : seeded.Written[seed.Label];
-                Assert.True(expected == Counters.Of(orders[seed.Label]), $"{seed.Label}: expected {expected}, got {Counters.Of(orders[seed.Label])}");
+                var id = seeded.OrderIds[seed.Label];
+                var waiting = !seed.Final && seed.Waiting;
+                Assert.Equal(waiting, await db.Orders.Where(o => o.Id == id).Select(o => o.WaitingForUser).SingleAsync());
+                // A live order's flag is the truth about its files: untouched.
+                Assert.Equal(waiting, await db.SubOrders.Where(s => s.OrderId == id).Select(s => s.WaitingForUser).SingleAsync());
             }
-            // The DONE orders offer the zip again (OrderStateMachine: Download needs a zippable file).
-            Assert.Contains(OrderAction.Download, OrderStateMachine.AllowedActions(orders["done"], callerIsAdmin: false));
-            Assert.DoesNotContain(OrderAction.Download, OrderStateMachine.AllowedActions(orders["links"], callerIsAdmin: false));
+            Assert.True(await db.Orders.AnyAsync(o => o.WaitingForUser));
         }
-
-        var recomputed = await RecomputedByTheRunningCodeAsync(file, Seed.Where(s => s.Recomputed).Select(s => seeded.OrderIds[s.Label]));
-        foreach (var seed in Seed.Where(s => s.Recomputed))
-        {
-            Assert.Equal(Expected[seed.Label], recomputed[seeded.OrderIds[seed.Label]]);
-        }
-    }
-
-    [Fact]
-    public async Task Final_orders_stop_waiting_for_the_user_and_live_ones_keep_waiting()
-    {
-        var migrations = Migrations();
-        var fix = IndexOf(migrations, "FinalOrdersWaitForNoOne");
-        var file = FileFor("final");
-        await MigrateToAsync(file, migrations[fix - 1]);
-        // As the faulty delete left them: DELETED (and other final orders), yet waiting, with a sub-order still waiting.
-        var seeded = SeedRows(file, staleCounters: false, finalsWaiting: true, twin: false);
-
-        await MigrateToAsync(file, migrations[fix]);
-        await using var db = Open(file);
-        foreach (var seed in Seed)
-        {
-            var id = seeded.OrderIds[seed.Label];
-            var waiting = !seed.Final && seed.Waiting;
-            Assert.Equal(waiting, await db.Orders.Where(o => o.Id == id).Select(o => o.WaitingForUser).SingleAsync());
-            // A live order's flag is the truth about its files: untouched.
-            Assert.Equal(waiting, await db.SubOrders.Where(s => s.OrderId == id).Select(s => s.WaitingForUser).SingleAsync());
-        }
-        Assert.True(await db.Orders.AnyAsync(o => o.WaitingForUser));
     }
 }

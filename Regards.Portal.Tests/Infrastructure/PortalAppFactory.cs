@@ -14,15 +14,33 @@ using Regards.Portal.Data;
 namespace Regards.Portal.Tests.Infrastructure;
 
 /// <summary>
-/// The real app (real pipeline, real SQLite file in a temp folder, real local-disk storage) for integration
-/// tests. <see cref="Settings"/> overrides configuration; call <see cref="StartKestrel"/> for a real socket
-/// (browser tests, aria2, curl).
+/// The real app (real pipeline, real database, real local-disk storage in a temp folder) for integration tests: a
+/// SQLite file in that folder by default, or with <see cref="DatabaseProvider.PostgreSql"/> a database of its own on the
+/// run's PostgreSQL cluster. <see cref="Settings"/> overrides configuration; call <see cref="StartKestrel"/> for a
+/// real socket (browser tests, aria2, curl).
 /// </summary>
 public class PortalAppFactory : WebApplicationFactory<Program>
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
+    public PortalAppFactory() : this(DatabaseProvider.Sqlite)
+    {
+    }
+
+    protected PortalAppFactory(DatabaseProvider provider) => Provider = provider;
+
+    /// <summary>A factory on that provider (the suites that run on each provider use their factory's subclasses).</summary>
+    public static PortalAppFactory For(DatabaseProvider provider) => new(provider);
+
+    /// <summary>The database the app runs on (SQLite or PostgreSQL).</summary>
+    public DatabaseProvider Provider { get; }
+
     public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "regards-tests", Guid.NewGuid().ToString("N"));
+
+    private TestDatabase? database;
+
+    /// <summary>The app's database, made when the host is built.</summary>
+    public TestDatabase Database => database ?? throw new InvalidOperationException("The host is not built yet.");
 
     /// <summary>Configuration overrides; set before the first client is created.</summary>
     public Dictionary<string, string?> Settings { get; } = new()
@@ -44,6 +62,11 @@ public class PortalAppFactory : WebApplicationFactory<Program>
         Directory.CreateDirectory(DataPath);
         builder.UseEnvironment(EnvironmentName);
         builder.UseSetting("Database:DataPath", DataPath);
+        database ??= TestDatabase.Create(Provider, DataPath, GetType().Name);
+        foreach (var (key, value) in database.Settings)
+        {
+            builder.UseSetting(key, value);
+        }
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
@@ -100,6 +123,7 @@ public class PortalAppFactory : WebApplicationFactory<Program>
         base.Dispose(disposing);
         if (disposing)
         {
+            database?.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             try
             {
@@ -112,6 +136,9 @@ public class PortalAppFactory : WebApplicationFactory<Program>
         }
     }
 }
+
+/// <summary>The plain app on PostgreSQL: the class fixture of the suites whose SQLite twin uses <see cref="PortalAppFactory"/> itself.</summary>
+public sealed class PostgreSqlFactory() : PortalAppFactory(DatabaseProvider.PostgreSql);
 
 public static class DemoUsers
 {

@@ -13,18 +13,28 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Orders;
 
-/// <summary>The database itself refuses a second order of one cart (unique index on Orders.BasketId).</summary>
-public sealed class OneOrderPerCartConstraintTests : IDisposable
+/// <summary>The database itself refuses a second order of one cart (unique index on Orders.BasketId), on each provider.</summary>
+public abstract class OneOrderPerCartConstraintTests : IDisposable
 {
-    private readonly string path = Path.Combine(Path.GetTempPath(), "regards-tests", $"one-order-per-cart-{Guid.NewGuid():N}.db");
+    public sealed class OnSqlite() : OneOrderPerCartConstraintTests(DatabaseProvider.Sqlite);
 
-    private SqlitePortalDbContext Open() =>
-        new(new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite($"Data Source={path}").Options);
+    public sealed class OnPostgreSql() : OneOrderPerCartConstraintTests(DatabaseProvider.PostgreSql);
+
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "regards-tests", $"one-order-per-cart-{Guid.NewGuid():N}");
+    private readonly TestDatabase database;
+
+    protected OneOrderPerCartConstraintTests(DatabaseProvider provider)
+    {
+        Directory.CreateDirectory(folder);
+        database = TestDatabase.Create(provider, folder, nameof(OneOrderPerCartConstraintTests));
+    }
+
+    private PortalDbContext Open() => database.Open();
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(path);
+        database.Dispose();
+        Directory.Delete(folder, recursive: true);
     }
 
     private static Order NewOrder(string label, long? basketId) =>
@@ -33,7 +43,6 @@ public sealed class OneOrderPerCartConstraintTests : IDisposable
     [Fact]
     public async Task A_second_order_of_one_cart_is_refused_by_the_database_while_orders_without_a_cart_are_not()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         await using (var db = Open())
         {
             await db.Database.MigrateAsync();
@@ -44,7 +53,7 @@ public sealed class OneOrderPerCartConstraintTests : IDisposable
         {
             db.Orders.Add(NewOrder("second", 42));
             var refused = await Assert.ThrowsAsync<DbUpdateException>(() => db.SaveChangesAsync());
-            Assert.Contains("UNIQUE constraint failed: Orders.BasketId", refused.InnerException?.Message);
+            Assert.Contains(TestDatabase.UniqueViolation(database.Provider, "Orders", "BasketId"), refused.InnerException?.Message);
         }
         await using (var db = Open())
         {
@@ -92,17 +101,29 @@ public sealed class CartRaceGate : DbCommandInterceptor
     }
 }
 
-public sealed class CartRaceFactory : PortalAppFactory
+public class CartRaceFactory : PortalAppFactory
 {
     public CartRaceGate Gate { get; } = new();
 
-    public CartRaceFactory() =>
-        ConfigureTestServices = services => services.ConfigureDbContext<SqlitePortalDbContext>(o => o.AddInterceptors(Gate));
+    public CartRaceFactory() : this(DatabaseProvider.Sqlite)
+    {
+    }
+
+    protected CartRaceFactory(DatabaseProvider provider) : base(provider) =>
+        ConfigureTestServices = provider == DatabaseProvider.Sqlite
+            ? services => services.ConfigureDbContext<SqlitePortalDbContext>(o => o.AddInterceptors(Gate))
+            : services => services.ConfigureDbContext<PostgreSqlPortalDbContext>(o => o.AddInterceptors(Gate));
+
+    public sealed class OnPostgreSql() : CartRaceFactory(DatabaseProvider.PostgreSql);
 }
 
-/// <summary>The race that the unique index closes, made deterministic, through the real HTTP pipeline.</summary>
-public sealed class CartOrderRaceTests(CartRaceFactory factory) : IClassFixture<CartRaceFactory>
+/// <summary>The race that the unique index closes, made deterministic, through the real HTTP pipeline, on each provider.</summary>
+public abstract class CartOrderRaceTests(CartRaceFactory factory)
 {
+    public sealed class OnSqlite(CartRaceFactory factory) : CartOrderRaceTests(factory), IClassFixture<CartRaceFactory>;
+
+    public sealed class OnPostgreSql(CartRaceFactory.OnPostgreSql factory) : CartOrderRaceTests(factory), IClassFixture<CartRaceFactory.OnPostgreSql>;
+
     [Fact]
     public async Task Two_orders_of_one_cart_past_every_check_at_once_give_one_order_and_a_409_CART_ALREADY_ORDERED()
     {
@@ -123,7 +144,7 @@ public sealed class CartOrderRaceTests(CartRaceFactory factory) : IClassFixture<
         var refused = answers.Single(a => a.StatusCode == HttpStatusCode.Conflict);
         Assert.Equal("CART_ALREADY_ORDERED", (await refused.Content.ReadFromJsonAsync<JsonElement>()).Code());
         // The second order was stopped by the database's index, not only by the cart update after it.
-        Assert.Contains(factory.Gate.Refusals, m => m.Contains("UNIQUE constraint failed: Orders.BasketId", StringComparison.Ordinal));
+        Assert.Contains(factory.Gate.Refusals, m => m.Contains(TestDatabase.UniqueViolation(factory.Provider, "Orders", "BasketId"), StringComparison.Ordinal));
         await using (var db = factory.CreateDbContext())
         {
             Assert.Equal(1, await db.Orders.CountAsync(o => o.BasketId == basketId));

@@ -2,24 +2,30 @@ using Microsoft.EntityFrameworkCore;
 using Regards.Portal.Catalog;
 using Regards.Portal.Data;
 using Regards.Portal.Orders;
+using Regards.Portal.Tests.Infrastructure;
 
 namespace Regards.Portal.Tests.Orders;
 
-/// <summary>The engine's writes are fenced by its lease, on a real SQLite file: once an order is cancelled (its
-/// sub-orders closed) or its job taken over, a staging job still running writes nothing.</summary>
-[Trait("Tier", "Fast")]
-public sealed class OrderBulkTests : IAsyncLifetime
+/// <summary>The engine's writes are fenced by its lease, on a real SQLite file and on PostgreSQL: once an order is
+/// cancelled (its sub-orders closed) or its job taken over, a staging job still running writes nothing.</summary>
+public abstract class OrderBulkTests(DatabaseProvider provider) : IAsyncLifetime
 {
-    private readonly string path = Path.Combine(Path.GetTempPath(), "regards-tests", $"bulk-{Guid.NewGuid():N}.db");
+    [Trait("Tier", "Fast")]
+    public sealed class OnSqlite() : OrderBulkTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgreSql() : OrderBulkTests(DatabaseProvider.PostgreSql);
+
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "regards-tests", $"bulk-{Guid.NewGuid():N}");
+    private TestDatabase database = null!;
     private long orderId, subOrderId;
     private long[] files = [];
 
-    private SqlitePortalDbContext Open() =>
-        new(new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite($"Data Source={path}").Options);
+    private PortalDbContext Open() => database.Open();
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Directory.CreateDirectory(folder);
+        database = TestDatabase.Create(provider, folder, nameof(OrderBulkTests));
         var now = DateTime.UtcNow;
         await using var db = Open();
         await db.Database.MigrateAsync();
@@ -44,8 +50,8 @@ public sealed class OrderBulkTests : IAsyncLifetime
 
     public Task DisposeAsync()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(path);
+        database.Dispose();
+        Directory.Delete(folder, recursive: true);
         return Task.CompletedTask;
     }
 

@@ -10,20 +10,30 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 namespace Regards.Portal.Tests.Orders;
 
 /// <summary>Nearline orders split into many small sub-orders, staged with a real latency, default throttle of 2.</summary>
-public sealed class EngineFactory : PortalAppFactory
+public class EngineFactory : PortalAppFactory
 {
-    public EngineFactory()
+    public EngineFactory() : this(DatabaseProvider.Sqlite)
+    {
+    }
+
+    protected EngineFactory(DatabaseProvider provider) : base(provider)
     {
         Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.800";
         Settings["Orders:PollInterval"] = "00:00:00.050";
         Settings["Orders:SubOrderMaxFiles"] = "4";
         Settings["Orders:MaxActiveSubOrdersPerUser"] = "2";
     }
+
+    public sealed class OnPostgreSql() : EngineFactory(DatabaseProvider.PostgreSql);
 }
 
-/// <summary>The staging engine with the real storage latency: throttle, waiting user, downloads releasing slots, pause.</summary>
-public sealed class OrderEngineTests(EngineFactory factory) : IClassFixture<EngineFactory>
+/// <summary>The staging engine with the real storage latency: throttle, waiting user, downloads releasing slots, pause; on each provider.</summary>
+public abstract class OrderEngineTests(EngineFactory factory)
 {
+    public sealed class OnSqlite(EngineFactory factory) : OrderEngineTests(factory), IClassFixture<EngineFactory>;
+
+    public sealed class OnPostgreSql(EngineFactory.OnPostgreSql factory) : OrderEngineTests(factory), IClassFixture<EngineFactory.OnPostgreSql>;
+
     private sealed record Snapshot(int Active, int Staging, int Waiting, int Queued, int Suspended, int Pending, OrderStatus Status);
 
     private async Task<Snapshot> SnapshotAsync(long orderId, string owner)
@@ -145,14 +155,20 @@ public sealed class OrderEngineTests(EngineFactory factory) : IClassFixture<Engi
     }
 }
 
-/// <summary>SIGKILL of the real server mid-staging; a new server on the same database finishes the order.</summary>
-public sealed class EngineRestartTests
+/// <summary>SIGKILL of the real server mid-staging; a new server on the same database finishes the order. On each provider.</summary>
+public abstract class EngineRestartTests(DatabaseProvider provider)
 {
+    public sealed class OnSqlite() : EngineRestartTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgreSql() : EngineRestartTests(DatabaseProvider.PostgreSql);
+
     [Fact]
     public async Task An_order_killed_mid_staging_completes_after_a_restart_with_consistent_states()
     {
         var dataPath = Path.Combine(Path.GetTempPath(), "regards-tests", Guid.NewGuid().ToString("N"));
-        var settings = new Dictionary<string, string>
+        Directory.CreateDirectory(dataPath);
+        var database = TestDatabase.Create(provider, dataPath, nameof(EngineRestartTests));
+        var settings = new Dictionary<string, string>(database.Settings)
         {
             ["Storage:NearlineLatencyPerRequest"] = "00:00:01.500",
             ["Orders:SubOrderMaxFiles"] = "4",
@@ -173,11 +189,11 @@ public sealed class EngineRestartTests
                 orderId = (await CreateOrderAsync(client, "killed")).Id();
                 await WaitAsync(async () =>
                 {
-                    await using var db = OpenDatabase(dataPath);
+                    await using var db = database.Open();
                     return await db.SubOrders.AnyAsync(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Staging);
                 }, 30, "staging starts");
                 await first.KillAsync();
-                await using var dead = OpenDatabase(dataPath);
+                await using var dead = database.Open();
                 deadInstance = (await dead.SubOrders.FirstAsync(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Staging)).LeaseOwner!;
                 Assert.Equal(await dead.OrderFiles.CountAsync(f => f.OrderId == orderId),
                     await dead.OrderFiles.CountAsync(f => f.OrderId == orderId && (f.State == OrderFileState.Pending || f.State == OrderFileState.Available)));
@@ -194,12 +210,12 @@ public sealed class EngineRestartTests
                 // staged): the new instance takes the remaining leases once they expire.
                 await WaitAsync(async () =>
                 {
-                    await using var db = OpenDatabase(dataPath);
+                    await using var db = database.Open();
                     return !await db.SubOrders.AnyAsync(s => s.OrderId == orderId && s.JobState == SubOrderJobState.Staging);
                 }, 30, "stale leases taken over");
             }
 
-            await using var after = OpenDatabase(dataPath);
+            await using var after = database.Open();
             var files = await after.OrderFiles.Where(f => f.OrderId == orderId).ToListAsync();
             Assert.All(files, f => Assert.Equal(OrderFileState.Available, f.State));
             Assert.Equal(files.Count, files.Select(f => f.Id).Distinct().Count());
@@ -211,11 +227,8 @@ public sealed class EngineRestartTests
         }
         finally
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            database.Dispose();
             try { Directory.Delete(dataPath, recursive: true); } catch (IOException) { }
         }
     }
-
-    private static PortalDbContext OpenDatabase(string dataPath) =>
-        new SqlitePortalDbContext(new DbContextOptionsBuilder<SqlitePortalDbContext>().UseSqlite($"Data Source={Path.Combine(dataPath, "portal.db")}").Options);
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using CsvHelper;
 using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Data;
 using Regards.Portal.Orders;
 using Regards.Portal.Tests.Infrastructure;
 using static Regards.Portal.Tests.Orders.OrderTestKit;
@@ -12,18 +13,28 @@ namespace Regards.Portal.Tests.Orders;
 
 public class OrdersApiFactory : PortalAppFactory
 {
-    public OrdersApiFactory()
+    public OrdersApiFactory() : this(DatabaseProvider.Sqlite)
+    {
+    }
+
+    protected OrdersApiFactory(DatabaseProvider provider) : base(provider)
     {
         Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.100";
         Settings["Orders:PollInterval"] = "00:00:00.050";
         // These tests place many orders per user without downloading: the throttle is tested on its own.
         Settings["Orders:MaxActiveSubOrdersPerUser"] = "1000";
     }
+
+    public sealed class OnPostgreSql() : OrdersApiFactory(DatabaseProvider.PostgreSql);
 }
 
-/// <summary>Every order action through the real HTTP pipeline, with its success and refusal codes.</summary>
-public sealed class OrdersApiTests(OrdersApiFactory factory) : IClassFixture<OrdersApiFactory>
+/// <summary>Every order action through the real HTTP pipeline, with its success and refusal codes, on each provider.</summary>
+public abstract class OrdersApiTests(OrdersApiFactory factory)
 {
+    public sealed class OnSqlite(OrdersApiFactory factory) : OrdersApiTests(factory), IClassFixture<OrdersApiFactory>;
+
+    public sealed class OnPostgreSql(OrdersApiFactory.OnPostgreSql factory) : OrdersApiTests(factory), IClassFixture<OrdersApiFactory.OnPostgreSql>;
+
     private async Task<(HttpClient Client, JsonElement Order)> DoneOrderAsync(string email, string label)
     {
         var client = await factory.CreateClientForAsync(email);

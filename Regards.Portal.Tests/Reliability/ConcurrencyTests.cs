@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Regards.Portal.Data;
 using Regards.Portal.Orders;
 using Regards.Portal.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -10,26 +11,48 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Reliability;
 
-/// <summary>Nearline orders in many small sub-orders, restored quickly, three staging slots per user.</summary>
-public sealed class RaceFactory : PortalAppFactory
+/// <summary>
+/// The timed races (this one and <see cref="OrderInvariantsRaceTests"/>, on each provider) take turns: each counts on its
+/// share of the 2 cores to race enough in its time, and two of them at once halve it. Other tests still run beside them.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class RaceCollection
 {
-    public RaceFactory()
+    public const string Name = "Timed races";
+}
+
+/// <summary>Nearline orders in many small sub-orders, restored quickly, three staging slots per user.</summary>
+public class RaceFactory : PortalAppFactory
+{
+    public RaceFactory() : this(DatabaseProvider.Sqlite)
+    {
+    }
+
+    protected RaceFactory(DatabaseProvider provider) : base(provider)
     {
         Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.150";
         Settings["Orders:PollInterval"] = "00:00:00.050";
         Settings["Orders:SubOrderMaxFiles"] = "2";
         Settings["Orders:MaxActiveSubOrdersPerUser"] = "3";
     }
+
+    public sealed class OnPostgreSql() : RaceFactory(DatabaseProvider.PostgreSql);
 }
 
 /// <summary>
 /// quality.md §3 "Concurrency": pause, resume and delete racing with the engine and with downloads, from the owner
 /// and an admin at once, through the real HTTP pipeline. Every answer is a success or a 4xx with a code (never a
 /// 500), and once the racing stops every order is consistent: its stored counters match its files, no lease is
-/// left, a deleted order stays deleted, and the other one still runs to DONE.
+/// left, a deleted order stays deleted, and the other one still runs to DONE. On each provider.
 /// </summary>
-public sealed class ConcurrencyTests(RaceFactory factory, ITestOutputHelper output) : IClassFixture<RaceFactory>
+public abstract class ConcurrencyTests(RaceFactory factory, ITestOutputHelper output)
 {
+    [Collection(RaceCollection.Name)]
+    public sealed class OnSqlite(RaceFactory factory, ITestOutputHelper output) : ConcurrencyTests(factory, output), IClassFixture<RaceFactory>;
+
+    [Collection(RaceCollection.Name)]
+    public sealed class OnPostgreSql(RaceFactory.OnPostgreSql factory, ITestOutputHelper output) : ConcurrencyTests(factory, output), IClassFixture<RaceFactory.OnPostgreSql>;
+
     private readonly ConcurrentQueue<string> failures = new();
     private readonly ConcurrentDictionary<HttpStatusCode, int> statuses = new();
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Xml.Linq;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Regards.Portal.Data;
 using Regards.Portal.Orders;
 using Regards.Portal.Tests.Infrastructure;
 using static Regards.Portal.Tests.Orders.OrderTestKit;
@@ -11,17 +12,22 @@ namespace Regards.Portal.Tests.Reliability;
 /// <summary>
 /// quality.md §3 "Expiry": when a nearline order expires, the files restored for it leave the cache and its public
 /// links stop working at once, even those that opened a file a moment before (no cached lookup outlives the order).
+/// On each provider.
 /// </summary>
-public sealed class ExpiryTests : IDisposable
+public abstract class ExpiryTests : IDisposable
 {
-    private readonly PortalAppFactory factory = new()
+    public sealed class OnSqlite() : ExpiryTests(DatabaseProvider.Sqlite);
+
+    public sealed class OnPostgreSql() : ExpiryTests(DatabaseProvider.PostgreSql);
+
+    private readonly PortalAppFactory factory;
+
+    protected ExpiryTests(DatabaseProvider provider)
     {
-        Settings =
-        {
-            ["Storage:NearlineLatencyPerRequest"] = "00:00:00.100",
-            ["Orders:PollInterval"] = "00:00:00.050",
-        },
-    };
+        factory = PortalAppFactory.For(provider);
+        factory.Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.100";
+        factory.Settings["Orders:PollInterval"] = "00:00:00.050";
+    }
 
     public void Dispose() => factory.Dispose();
 

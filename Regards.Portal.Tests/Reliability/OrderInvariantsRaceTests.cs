@@ -24,7 +24,7 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 namespace Regards.Portal.Tests.Reliability;
 
 /// <summary>
-/// A randomized race on the real app and a real SQLite file. Several users order their carts from several clients at
+/// A randomized race on the real app and a real database (a SQLite file, a PostgreSQL database). Several users order their carts from several clients at
 /// once, pause, resume, cancel, retry and download (zips, whole files, ranges, cut streams, public links), under a
 /// download quota for one of them, while the engine stages (nearline included), an admin moves expiration dates close
 /// and the sweeper expires orders at random moments. Afterwards every order is checked in the database: final orders
@@ -34,8 +34,14 @@ namespace Regards.Portal.Tests.Reliability;
 /// choices (thread interleavings still vary), <c>REGARDS_RACE_SECONDS</c> sets the racing time (default 15; up to twice
 /// that on a loaded machine, until every check has had something to check).</para>
 /// </summary>
-public sealed class OrderInvariantsRaceTests : IDisposable
+public abstract class OrderInvariantsRaceTests : IDisposable
 {
+    [Collection(RaceCollection.Name)]
+    public sealed class OnSqlite(ITestOutputHelper output) : OrderInvariantsRaceTests(DatabaseProvider.Sqlite, output);
+
+    [Collection(RaceCollection.Name)]
+    public sealed class OnPostgreSql(ITestOutputHelper output) : OrderInvariantsRaceTests(DatabaseProvider.PostgreSql, output);
+
     private const string SeedVariable = "REGARDS_RACE_SEED";
     private const string SecondsVariable = "REGARDS_RACE_SECONDS";
     private const string QuotaUser = DemoUsers.User;
@@ -56,7 +62,7 @@ public sealed class OrderInvariantsRaceTests : IDisposable
     private readonly int seed;
     private readonly Random master;
     private readonly TimeSpan raceTime;
-    private readonly PortalAppFactory factory = new();
+    private readonly PortalAppFactory factory;
     private readonly ErrorLog errorLog = new();
 
     // Clients: three per user, two for the admin (actions, expiration dates) and an anonymous one for the public links.
@@ -96,8 +102,9 @@ public sealed class OrderInvariantsRaceTests : IDisposable
 
     private enum Fetch { Whole, Head, FirstBytes, FromOffset, Suffix, Cut }
 
-    public OrderInvariantsRaceTests(ITestOutputHelper output)
+    protected OrderInvariantsRaceTests(DatabaseProvider provider, ITestOutputHelper output)
     {
+        factory = PortalAppFactory.For(provider);
         this.output = output;
         seed = int.TryParse(Environment.GetEnvironmentVariable(SeedVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s : Random.Shared.Next();
         raceTime = TimeSpan.FromSeconds(int.TryParse(Environment.GetEnvironmentVariable(SecondsVariable), NumberStyles.Integer, CultureInfo.InvariantCulture, out var t) ? t : 15);

@@ -50,13 +50,14 @@ public static class SelectionQuery
         }
         if (request.Q is { Length: > 0 } q)
         {
-            var pattern = "%" + EscapeLike(q.Trim()) + "%";
+            // Case-insensitive (ASCII letters) on every provider.
+            var pattern = Infrastructure.TextSearch.ContainsPattern(q);
             predicate = And(predicate, o =>
-                EF.Functions.Like(o.Label, pattern, "\\") ||
-                EF.Functions.Like(o.ProviderId, pattern, "\\") ||
-                EF.Functions.Like(o.Platform!, pattern, "\\") ||
-                EF.Functions.Like(o.Instrument!, pattern, "\\") ||
-                EF.Functions.Like(o.ProcessingLevel!, pattern, "\\"));
+                EF.Functions.Like(o.Label.ToUpper(), pattern, Infrastructure.TextSearch.Escape) ||
+                EF.Functions.Like(o.ProviderId.ToUpper(), pattern, Infrastructure.TextSearch.Escape) ||
+                EF.Functions.Like(o.Platform!.ToUpper(), pattern, Infrastructure.TextSearch.Escape) ||
+                EF.Functions.Like(o.Instrument!.ToUpper(), pattern, Infrastructure.TextSearch.Escape) ||
+                EF.Functions.Like(o.ProcessingLevel!.ToUpper(), pattern, Infrastructure.TextSearch.Escape));
         }
         if (request.From is { } from)
         {
@@ -80,9 +81,6 @@ public static class SelectionQuery
         }
         return predicate;
     }
-
-    private static string EscapeLike(string value) =>
-        value.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 
     private static Expression<Func<T, bool>> And<T>(Expression<Func<T, bool>> left, Expression<Func<T, bool>> right) =>
         Combine(left, right, Expression.AndAlso);

@@ -8,6 +8,7 @@ public enum DatabaseProvider
 {
     Sqlite,
     SqlServer,
+    PostgreSql,
 }
 
 public sealed class DatabaseOptions
@@ -57,6 +58,15 @@ public static class DatabaseSetup
                 // removal, expiry, staging results), and their conflicts are already retried on fresh data or answered 409.
                 services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString));
                 Register<SqlServerPortalDbContext>(services);
+                break;
+            case DatabaseProvider.PostgreSql:
+                if (string.IsNullOrWhiteSpace(connectionString))
+                {
+                    throw new InvalidOperationException("Database:Provider is PostgreSql but ConnectionStrings:Portal is empty.");
+                }
+                // No retrying execution strategy either, for the same reason as SQL Server's.
+                services.AddDbContextFactory<PostgreSqlPortalDbContext>(o => o.UseNpgsql(connectionString));
+                Register<PostgreSqlPortalDbContext>(services);
                 break;
             default:
                 if (string.IsNullOrWhiteSpace(connectionString))

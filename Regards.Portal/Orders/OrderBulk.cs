@@ -9,10 +9,35 @@ namespace Regards.Portal.Orders;
 /// (<see cref="OrderStateMachine"/>, <see cref="SubOrderStateMachine"/>) and bumps <c>Version</c> itself, since bulk
 /// updates bypass the tracked save that bumps it. The engine's writes are fenced by its lease: once an order is
 /// cancelled or expired (its sub-orders closed, their leases cleared), a staging job still running elsewhere writes nothing.
+/// <para>Lock order. Servers that lock rows (PostgreSQL, SQL Server) deadlock two transactions that take the same rows
+/// in opposite orders; SQLite, one writer at a time, never does. Every transaction here takes the order's row first,
+/// then its sub-orders, then its files: a transaction that writes sub-orders or files before saving the order locks
+/// the order first (<see cref="TryLockOrderAsync"/>), and a staging job's writes start by locking the sub-order it holds
+/// (<see cref="HoldAsync"/>), which is also what fences them.</para>
 /// </summary>
 public static class OrderBulk
 {
     private const int Chunk = 500;
+
+    /// <summary>
+    /// Locks the order's row until the end of the caller's transaction, if it still has the version the caller read
+    /// (a no-op update: the row lock that its save would take, taken before the sub-orders' and files' writes). False
+    /// when the order changed meanwhile.
+    /// </summary>
+    public static async Task<bool> TryLockOrderAsync(PortalDbContext db, long orderId, long version, CancellationToken cancellationToken) =>
+        await db.Orders.Where(o => o.Id == orderId && o.Version == version)
+            .ExecuteUpdateAsync(s => s.SetProperty(o => o.Version, o => o.Version), cancellationToken) == 1;
+
+    private static Task<int> LockOrderAsync(PortalDbContext db, long orderId, CancellationToken cancellationToken) =>
+        db.Orders.Where(o => o.Id == orderId).ExecuteUpdateAsync(s => s.SetProperty(o => o.Version, o => o.Version), cancellationToken);
+
+    /// <summary>
+    /// The fence of a staging job's writes: locks its sub-order until the end of the caller's transaction, while this
+    /// instance holds its lease (a no-op update). False once the lease was taken away (cancelled, expired, taken over):
+    /// then the job writes nothing. A cancel or an expiry that comes meanwhile waits for the job's transaction.
+    /// </summary>
+    public static async Task<bool> HoldAsync(PortalDbContext db, long subOrderId, string instance, CancellationToken cancellationToken = default) =>
+        await Held(db, subOrderId, instance).ExecuteUpdateAsync(s => s.SetProperty(x => x.LeaseOwner, x => x.LeaseOwner), cancellationToken) == 1;
 
     // ---- Sub-orders -------------------------------------------------------------------------------------------
 
@@ -51,7 +76,11 @@ public static class OrderBulk
     public static async Task<bool> TryClaimSubOrderAsync(PortalDbContext db, long subOrderId, string owner, string instance, DateTime now, DateTime expires, int maxActive, CancellationToken cancellationToken)
     {
         var queued = SubOrderStateMachine.From(SubOrderAction.Claim).Where(s => s != SubOrderJobState.Staging).ToList();
-        return await db.SubOrders
+        // The count below sees only committed claims: two instances claiming two sub-orders of one user at once would both
+        // see room for one more. Claims of one user take turns (their own transaction, under that user's lock).
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await ProviderSql.LockForTransactionAsync(db, "regards.claim:" + owner, cancellationToken);
+        var claimed = await db.SubOrders
             .Where(s => s.Id == subOrderId && s.Order!.Status == OrderStatus.Running
                         && (queued.Contains(s.JobState) || (s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt < now))
                         && db.SubOrders.Count(x => x.Owner == owner && !x.External &&
@@ -63,6 +92,11 @@ public static class OrderBulk
                 .SetProperty(x => x.StagingStartedAt, now)
                 .SetProperty(x => x.Attempts, x => x.Attempts + 1)
                 .SetProperty(x => x.Version, x => x.Version + 1), cancellationToken) == 1;
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+        return claimed;
     }
 
     /// <summary>Renews a staging lease, only while the order still runs: false tells the job to stop (paused, cancelled, expired — on any instance).</summary>
@@ -149,7 +183,9 @@ public static class OrderBulk
     {
         var removable = OrderStateMachine.Table[OrderAction.Remove].From.ToList();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        if (!await db.Orders.AnyAsync(o => o.Id == orderId && removable.Contains(o.Status), cancellationToken))
+        // The order's row first (the lock order), and only if it is still removable.
+        if (await db.Orders.Where(o => o.Id == orderId && removable.Contains(o.Status))
+                .ExecuteUpdateAsync(s => s.SetProperty(o => o.Version, o => o.Version + 1), cancellationToken) == 0)
         {
             return false;
         }
@@ -169,15 +205,20 @@ public static class OrderBulk
 
     /// <summary>
     /// Staging results of a sub-order this instance holds: PENDING → AVAILABLE, or → ERROR with the storage's message.
-    /// Fenced: nothing is written once the sub-order's lease was taken away (cancelled, expired, taken over).
+    /// Fenced: nothing is written once the sub-order's lease was taken away (cancelled, expired, taken over); false then.
+    /// In the caller's transaction if there is one (the engine releases the sub-order in the same one), else in its own.
     /// </summary>
-    public static async Task MarkStagedAsync(PortalDbContext db, long subOrderId, string instance, IReadOnlyCollection<long> available,
+    public static async Task<bool> MarkStagedAsync(PortalDbContext db, long subOrderId, string instance, IReadOnlyCollection<long> available,
         IEnumerable<IGrouping<string, long>> failed)
     {
-        var held = Held(db, subOrderId, instance);
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync() : null;
+        if (!await HoldAsync(db, subOrderId, instance))
+        {
+            return false;
+        }
         foreach (var chunk in available.Chunk(Chunk))
         {
-            await db.OrderFiles.Where(f => chunk.Contains(f.Id) && f.State == OrderFileState.Pending && held.Any())
+            await db.OrderFiles.Where(f => chunk.Contains(f.Id) && f.SubOrderId == subOrderId && f.State == OrderFileState.Pending)
                 .ExecuteUpdateAsync(s => s.SetProperty(f => f.State, OrderFileState.Available).SetProperty(f => f.Version, f => f.Version + 1));
         }
         foreach (var group in failed)
@@ -185,24 +226,38 @@ public static class OrderBulk
             var message = Truncate(group.Key);
             foreach (var chunk in group.Chunk(Chunk))
             {
-                await db.OrderFiles.Where(f => chunk.Contains(f.Id) && f.State == OrderFileState.Pending && held.Any())
+                await db.OrderFiles.Where(f => chunk.Contains(f.Id) && f.SubOrderId == subOrderId && f.State == OrderFileState.Pending)
                     .ExecuteUpdateAsync(s => s.SetProperty(f => f.State, OrderFileState.Error).SetProperty(f => f.DownloadError, message).SetProperty(f => f.Version, f => f.Version + 1));
             }
         }
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync();
+        }
+        return true;
     }
 
     /// <summary>The sub-order's PENDING files end in <paramref name="state"/> (staging timed out or failed, processing failed),
     /// fenced by the lease as <see cref="MarkStagedAsync"/>.</summary>
-    public static Task<int> FailPendingFilesAsync(PortalDbContext db, long subOrderId, string instance, OrderFileState state, string message)
+    public static async Task<int> FailPendingFilesAsync(PortalDbContext db, long subOrderId, string instance, OrderFileState state, string message)
     {
         if (state is not (OrderFileState.Error or OrderFileState.ProcessingError))
         {
             throw new ArgumentOutOfRangeException(nameof(state));
         }
         message = Truncate(message);
-        var held = Held(db, subOrderId, instance);
-        return db.OrderFiles.Where(f => f.SubOrderId == subOrderId && f.State == OrderFileState.Pending && held.Any())
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync() : null;
+        if (!await HoldAsync(db, subOrderId, instance))
+        {
+            return 0;
+        }
+        var changed = await db.OrderFiles.Where(f => f.SubOrderId == subOrderId && f.State == OrderFileState.Pending)
             .ExecuteUpdateAsync(s => s.SetProperty(f => f.State, state).SetProperty(f => f.DownloadError, message).SetProperty(f => f.Version, f => f.Version + 1));
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync();
+        }
+        return changed;
     }
 
     /// <summary>Downloaded completely: AVAILABLE/DOWNLOAD_ERROR/DOWNLOADED → DOWNLOADED.</summary>
@@ -261,7 +316,8 @@ public static class OrderBulk
     public static async Task<bool> ReplaceInputsAsync(PortalDbContext db, long orderId, long subOrderId, string instance, IReadOnlyCollection<long> inputIds, IReadOnlyList<OrderFile> outputs)
     {
         await using var transaction = await db.Database.BeginTransactionAsync();
-        if (!await Held(db, subOrderId, instance).AnyAsync())
+        // The lock order: the order (its totals change below), then the sub-order (the fence), then the files.
+        if (await LockOrderAsync(db, orderId, CancellationToken.None) == 0 || !await HoldAsync(db, subOrderId, instance))
         {
             return false;
         }

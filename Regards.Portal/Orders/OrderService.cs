@@ -132,8 +132,9 @@ public sealed class OrderService(
         var query = db.Orders.AsNoTracking().Select(o => o.Owner).Distinct();
         if (!string.IsNullOrWhiteSpace(text))
         {
-            var pattern = "%" + text.Trim().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
-            query = query.Where(owner => EF.Functions.Like(owner, pattern, "\\"));
+            // Case-insensitive (ASCII letters) on every provider.
+            var pattern = TextSearch.ContainsPattern(text);
+            query = query.Where(owner => EF.Functions.Like(owner.ToUpper(), pattern, TextSearch.Escape));
         }
         return await query.OrderBy(o => o).Take(20).ToListAsync(cancellationToken);
     }
@@ -317,6 +318,15 @@ public sealed class OrderService(
             var order = await db.Orders.VisibleTo(caller).Include(o => o.DatasetTasks).FirstOrDefaultAsync(o => o.Id == orderId, cancellationToken)
                 ?? throw PortalException.NotFound("Order");
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // The order's row before its sub-orders' and files' (OrderBulk's lock order), at the version just read.
+            if (!await OrderBulk.TryLockOrderAsync(db, orderId, order.Version, cancellationToken))
+            {
+                if (attempt < MaxAttempts)
+                {
+                    continue; // changed since it was read: decide again on fresh data
+                }
+                throw PortalException.Conflict("CONCURRENT_UPDATE", "The order was changed by someone else; try again.");
+            }
             await change(db, order, Now);
             try
             {

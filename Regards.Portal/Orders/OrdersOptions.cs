@@ -53,7 +53,8 @@ public sealed class OrdersOptions : IValidatableObject
     [Range(100, 1_000_000)] public int CompletionPageSize { get; set; } = 10_000;
     /// <summary>Sub-orders staged at once by one instance (mostly waiting on storage, so more than the cores).</summary>
     [Range(1, 64)] public int MaxParallelStaging { get; set; } = 8;
-    [Range(1, 255)] public int LabelMaxLength { get; set; } = 50;
+    /// <summary>At most the Orders.Label column's 50: SQLite stores longer text anyway, a database server refuses it.</summary>
+    [Range(1, 50)] public int LabelMaxLength { get; set; } = 50;
 
     /// <summary>Run the background engine (completion, staging, expiry). Tests that arrange states by hand turn it off.</summary>
     public bool EngineEnabled { get; set; } = true;
