@@ -143,7 +143,7 @@ public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassF
     /// A client whose socket holds at most 64 KB: setting SO_RCVBUF turns Linux's receive-buffer autotuning off, which
     /// here lets a loopback socket grow to 32 MB, enough to take a whole test file before the client lets go.
     /// </summary>
-    private static HttpClient SmallWindowClient(HttpClient signedIn)
+    internal static HttpClient SmallWindowClient(HttpClient signedIn)
     {
         var handler = new SocketsHttpHandler
         {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Regards.Portal.Data;
 
@@ -15,7 +14,15 @@ public sealed class DeliveryLedger(IDbContextFactory<PortalDbContext> dbFactory,
 {
     private const int MaxAttempts = 20;
 
-    private readonly ConcurrentDictionary<(long FileId, string Recipient), int> underWay = new();
+    /// <summary>The responses of one file to one recipient under way here, and the gate their records pass one at a time.</summary>
+    internal sealed class UnderWay
+    {
+        public int Count;
+        public readonly SemaphoreSlim Gate = new(1, 1);
+    }
+
+    private readonly Dictionary<(long FileId, string Recipient), UnderWay> underWay = [];
+    private readonly Lock underWayLock = new();
 
     public static string Normalize(string recipient) => recipient.ToUpperInvariant();
 
@@ -23,18 +30,53 @@ public sealed class DeliveryLedger(IDbContextFactory<PortalDbContext> dbFactory,
     public ResponseUnderWay Begin(long fileId, string recipient)
     {
         var key = (fileId, Normalize(recipient));
-        underWay.AddOrUpdate(key, 1, (_, n) => n + 1);
-        return new ResponseUnderWay(this, key);
+        UnderWay? entry;
+        lock (underWayLock)
+        {
+            if (!underWay.TryGetValue(key, out entry))
+            {
+                underWay[key] = entry = new UnderWay();
+            }
+            entry.Count++;
+        }
+        return new ResponseUnderWay(this, key, entry);
     }
 
-    private int CountUnderWay((long, string) key) => underWay.GetValueOrDefault(key);
-
-    private void End((long, string) key)
+    private int CountUnderWay(UnderWay entry)
     {
-        if (underWay.AddOrUpdate(key, 0, (_, n) => n - 1) <= 0)
+        lock (underWayLock)
         {
-            // Bounded: a file nobody is downloading takes no entry (a racing Begin re-adds it).
-            underWay.TryRemove(KeyValuePair.Create(key, 0));
+            return entry.Count;
+        }
+    }
+
+    private void End((long, string) key, UnderWay entry)
+    {
+        lock (underWayLock)
+        {
+            // Bounded: a file nobody is downloading takes no entry.
+            if (--entry.Count == 0)
+            {
+                underWay.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Records, for a response under way, that bytes <c>[from, to)</c> of its file (of <paramref name="size"/> bytes)
+    /// reached its recipient (see <see cref="RecordAsync(long, string, long, long, long, CancellationToken)"/>). The
+    /// responses of one file to one recipient record one at a time in this instance: they do not race for the row.
+    /// </summary>
+    public async Task<bool> RecordAsync(ResponseUnderWay response, long size, long from, long to, CancellationToken cancellationToken)
+    {
+        await response.Entry.Gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await RecordAsync(response.Key.FileId, response.Key.Recipient, size, from, to, cancellationToken);
+        }
+        finally
+        {
+            response.Entry.Gate.Release();
         }
     }
 
@@ -72,7 +114,7 @@ public sealed class DeliveryLedger(IDbContextFactory<PortalDbContext> dbFactory,
                 }
                 catch (DbUpdateException)
                 {
-                    continue; // inserted by another response meanwhile (or the file is gone: the next read says so)
+                    continue; // inserted by another instance meanwhile (or the file is gone: the next read says so)
                 }
             }
             var version = row.Version;
@@ -109,18 +151,30 @@ public sealed class DeliveryLedger(IDbContextFactory<PortalDbContext> dbFactory,
     }
 
     /// <summary>One response of a file under way in this instance.</summary>
-    public sealed class ResponseUnderWay(DeliveryLedger ledger, (long FileId, string Recipient) key) : IDisposable
+    public sealed class ResponseUnderWay : IDisposable
     {
+        private readonly DeliveryLedger ledger;
         private int ended;
 
+        internal ResponseUnderWay(DeliveryLedger ledger, (long FileId, string Recipient) key, UnderWay entry)
+        {
+            this.ledger = ledger;
+            Key = key;
+            Entry = entry;
+        }
+
+        internal (long FileId, string Recipient) Key { get; }
+
+        internal UnderWay Entry { get; }
+
         /// <summary>Other responses of the same file to the same recipient are under way here (a segmented download).</summary>
-        public bool OthersUnderWay => ledger.CountUnderWay(key) > (Volatile.Read(ref ended) == 0 ? 1 : 0);
+        public bool OthersUnderWay => ledger.CountUnderWay(Entry) > (Volatile.Read(ref ended) == 0 ? 1 : 0);
 
         public void Dispose()
         {
             if (Interlocked.Exchange(ref ended, 1) == 0)
             {
-                ledger.End(key);
+                ledger.End(Key, Entry);
             }
         }
     }

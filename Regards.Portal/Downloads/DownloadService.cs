@@ -238,7 +238,7 @@ public sealed class DownloadService(
             }
             else
             {
-                complete = delivered > 0 && await ledger.RecordAsync(file.Id, response.Recipient, file.Size, response.Start, response.Start + delivered, CancellationToken.None);
+                complete = delivered > 0 && await ledger.RecordAsync(response.UnderWay, file.Size, response.Start, response.Start + delivered, CancellationToken.None);
             }
             if (complete)
             {
