@@ -70,9 +70,9 @@ public sealed class DeliveryUnitTests
         for (var i = 0; i < 3; i++)
         {
             Assert.Null(throttle.RetryAfter("a@x", 1));
-            Assert.True(throttle.TryCount("a@x", 1, out _));
+            Assert.True(throttle.TryCount("a@x", 1, 7, null, out _));
         }
-        Assert.False(throttle.TryCount("A@X", 1, out var wait)); // case does not matter
+        Assert.False(throttle.TryCount("A@X", 1, 7, null, out var wait)); // case does not matter
         Assert.Equal(10, wait);
         time.Advance(TimeSpan.FromSeconds(4));
         Assert.Equal(6, throttle.RetryAfter("a@x", 1));
@@ -80,7 +80,25 @@ public sealed class DeliveryUnitTests
         Assert.Null(throttle.RetryAfter("b@x", 1)); // another caller
         time.Advance(TimeSpan.FromSeconds(6));
         Assert.Null(throttle.RetryAfter("a@x", 1)); // a new window
-        Assert.True(throttle.TryCount("a@x", 1, out _));
+        Assert.True(throttle.TryCount("a@x", 1, 7, null, out _));
+    }
+
+    [Fact]
+    public void A_change_of_the_order_or_its_expiration_date_lifts_the_wait_at_once()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 1, 10, 0, 0, TimeSpan.Zero));
+        var throttle = new NotReadyThrottle(Options.Create(new DownloadOptions { RetryAfterSeconds = 30, NotReadyRequestLimit = 1 }), time);
+        var expires = time.GetUtcNow().UtcDateTime.AddSeconds(5);
+        throttle.TryCount("a@x", 1, 7, expires, out _);
+        throttle.TryCount("a@x", 2, 8, null, out _);
+        Assert.NotNull(throttle.RetryAfter("a@x", 1));
+        Assert.NotNull(throttle.RetryAfter("a@x", 2));
+
+        throttle.Lift(8); // e.g. the file became available
+        Assert.Null(throttle.RetryAfter("a@x", 2));
+        Assert.NotNull(throttle.RetryAfter("a@x", 1));
+        time.Advance(TimeSpan.FromSeconds(5)); // the order's expiration date: the lookup answers (404), not the throttle
+        Assert.Null(throttle.RetryAfter("a@x", 1));
     }
 
     // ---- response writer -------------------------------------------------------------------------------------

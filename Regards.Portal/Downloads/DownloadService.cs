@@ -271,7 +271,8 @@ public sealed class DownloadService(
     public int? NotReadyRetryAfter(string caller, long fileId) => notReady.RetryAfter(caller, fileId);
 
     /// <summary>A "not ready" answer about to be given; false (429 instead, with the seconds to wait) past the caller's share.</summary>
-    public bool CountNotReady(string caller, long fileId, out int retryAfter) => notReady.TryCount(caller, fileId, out retryAfter);
+    public bool CountNotReady(string caller, DownloadFile file, out int retryAfter) =>
+        notReady.TryCount(caller, file.Id, file.OrderId, file.OrderExpiresAt, out retryAfter);
 
     /// <summary>One of the owner's zip or metalink slots, or 429.</summary>
     public DownloadSlot AcquireStreamSlot(string owner, ConcurrencyKind kind) => quotas.AcquireStream(owner, kind);

@@ -24,7 +24,7 @@ public static class FileResponder
         var cancellationToken = context.RequestAborted;
         if (file.State == OrderFileState.Pending)
         {
-            if (!downloads.CountNotReady(recipient, file.Id, out var wait))
+            if (!downloads.CountNotReady(recipient, file, out var wait))
             {
                 await DownloadsEndpoints.NotReadyTooOftenAsync(context, wait);
                 return;
