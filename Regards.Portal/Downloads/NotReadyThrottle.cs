@@ -109,9 +109,10 @@ public sealed class NotReadyThrottle : IDisposable
     {
         foreach (var (key, window) in windows)
         {
-            if (now - Volatile.Read(ref window.Start) >= length)
+            if (now - Volatile.Read(ref window.Start) >= length && windows.TryRemove(key, out _)
+                && byOrder.TryGetValue(window.OrderId, out var keys))
             {
-                windows.TryRemove(key, out _);
+                keys.TryRemove(key, out _);
             }
         }
         if (windows.Count >= MaxEntries)
