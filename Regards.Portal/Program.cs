@@ -10,6 +10,7 @@ using Regards.Portal.Downloads;
 using Regards.Portal.Identity;
 using Regards.Portal.Infrastructure;
 using Regards.Portal.Notifications;
+using Regards.Portal.Operations;
 using Regards.Portal.Orders;
 using Regards.Portal.Processing;
 using Regards.Portal.Storage;
@@ -26,11 +27,12 @@ builder.Services.AddExceptionHandler<PortalExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddHealthChecks().AddDbContextCheck<PortalDbContext>(tags: ["ready"]);
+builder.Services.AddPortalHealth(builder.Configuration);
 
 builder.Services.AddPortalDatabase(builder.Configuration, builder.Environment);
-builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
-builder.Services.AddPortalIdentity();
+var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
+builder.Services.AddProductionHosting(builder.Configuration, dataProtection);
+builder.Services.AddPortalIdentity(builder.Configuration);
 
 builder.Services.AddStorage(builder.Configuration, builder.Environment);
 builder.Services.AddCatalog(builder.Configuration);
@@ -58,11 +60,23 @@ if (await app.RunSeedCommandAsync(args))
 {
     return;
 }
-
-if (!app.Environment.IsDevelopment())
+if (await app.RunAdminCommandAsync(args, Console.In, Console.Out) is { } exitCode)
 {
-    app.UseHsts();
+    Environment.ExitCode = exitCode;
+    return;
 }
+try
+{
+    await app.RequireAdministratorAsync();
+}
+catch (InvalidOperationException refusal)
+{
+    app.Logger.LogCritical("{Reason}", refusal.Message);
+    await app.DisposeAsync();
+    throw;
+}
+
+app.UseProductionHosting();
 app.UseSecurityHeaders();
 app.UseExceptionHandler();
 // Before routing: the REGARDS gateway's paths are rewritten to the portal's.
@@ -82,7 +96,8 @@ app.UseAntiforgery();
 
 app.UsePortalAssets();
 app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// frame-ancestors is part of the portal's own Content Security Policy (SecurityHeaders), not a second header.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 app.MapAdditionalIdentityEndpoints();
 app.MapIdentityApi();
 app.MapCultureEndpoint();
@@ -93,8 +108,7 @@ if (!app.Environment.IsDevelopment() && !app.Configuration.GetValue("OpenApi:Pub
 {
     openApi.RequireAuthorization(Regards.Portal.Identity.PortalRoles.AdminPolicy);
 }
-app.MapHealthChecks("/health", new() { Predicate = _ => false });
-app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+app.MapPortalHealth();
 
 app.MapCatalogApi();
 app.MapBasketApi();

@@ -78,6 +78,38 @@ public sealed partial class PortalProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Runs the app with those arguments until it exits by itself (a command, or a start that refuses to go on), with
+    /// <paramref name="input"/> on its standard input; its exit code and everything it wrote.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunToEndAsync(string dataPath, IReadOnlyDictionary<string, string> settings, string? input, params string[] arguments)
+    {
+        var start = App(dataPath, [.. arguments, "--urls", "http://127.0.0.1:0"]);
+        start.RedirectStandardInput = true;
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key.Replace(":", "__")] = value;
+        }
+        using var run = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        var stdout = run.StandardOutput.ReadToEndAsync();
+        var stderr = run.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await run.StandardInput.WriteLineAsync(input);
+        }
+        run.StandardInput.Close();
+        try
+        {
+            await run.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException)
+        {
+            run.Kill(entireProcessTree: true);
+            throw new TimeoutException($"The portal did not exit:\n{await stdout}\n{await stderr}");
+        }
+        return (run.ExitCode, await stdout + await stderr);
+    }
+
     /// <summary>The app built next to the tests, on that data folder with the small demo catalog, its output captured.</summary>
     private static ProcessStartInfo App(string dataPath, params string[] arguments)
     {

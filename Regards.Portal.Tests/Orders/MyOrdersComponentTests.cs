@@ -287,6 +287,40 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task A_change_pushed_by_a_background_thread_renders_in_the_users_language()
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        var order = await factory.SeedOrderAsync(owner, OrderStatus.Running, o => o.PercentCompleted = 10);
+        var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = new CultureInfo("fr-FR");
+        try
+        {
+            await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+            var page = ctx.Render<MyOrdersPage>();
+            page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+            Assert.Equal("Vous avez 1 commande(s)", page.Find("[data-testid=orders-count]").TextContent.Trim());
+
+            // The engine publishes from its own thread, which has no user's culture.
+            await Task.Run(async () =>
+            {
+                CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = CultureInfo.InvariantCulture;
+                await using var db = factory.CreateDbContext();
+                var row = await db.Orders.SingleAsync(o => o.Id == order.Id);
+                row.ApplyProgress(new OrderFigures(Files: 4, Pending: 0, Available: 2, Zippable: 2, InError: 0, TotalBytes: 4096, DoneBytes: 4096), anySubOrderWaiting: true, DateTime.UtcNow);
+                await db.SaveChangesAsync();
+                factory.Services.GetRequiredService<OrderChangeNotifier>().Publish(row);
+            });
+            page.WaitForAssertion(() => Assert.Equal("DONE", page.Find("[data-testid=order-status]").GetAttribute("data-status")), Wait);
+            Assert.Equal("Vous avez 1 commande(s)", page.Find("[data-testid=orders-count]").TextContent.Trim());
+            Assert.Equal(["Libellé", "Statut", "Progression", "Création", "Expiration", "Objets", "Taille", "Actions"], Headers(page));
+        }
+        finally
+        {
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
+        }
+    }
+
+    [Fact]
     public async Task In_french_the_page_uses_the_french_resources()
     {
         var owner = OrderPagesFactory.NewOwner();

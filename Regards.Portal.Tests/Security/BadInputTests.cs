@@ -61,6 +61,9 @@ public sealed class BadInputTests(SecurityFactory factory, ITestOutputHelper out
         new("quota is a string", Who.ProjectAdmin, "PUT", $"/api/orders/quotas/{DemoUsers.Guest}", "{\"maxDownloads\": \"lots\", \"maxConcurrentDownloads\": -1, \"resetCount\": false}", 400, "BAD_REQUEST"),
         new("file types is a string", Who.Owner, "PUT", "/api/order/basket/dataset/{S}/updateFileFilters", "{\"fileTypes\": \"RAWDATA\"}", 400, "BAD_REQUEST"),
         new("processing id is a number", Who.Owner, "PUT", "/api/order/basket/dataset/{S}/updateProcessing", "{\"processBusinessId\": 5}", 400, "BAD_REQUEST"),
+        new("processing id is null", Who.Owner, "PUT", "/api/order/basket/dataset/{S}/updateProcessing", "{\"processBusinessId\": null}", 400, "BAD_PROCESSING"),
+        new("processing id is empty", Who.Owner, "PUT", "/api/order/basket/dataset/{S}/updateProcessing", "{\"processBusinessId\": \"\", \"parameters\": {}}", 400, "BAD_PROCESSING"),
+        new("selection from after to", Who.Owner, "POST", "/api/order/basket/selection", "{\"from\": \"2020-01-01T00:00:00Z\", \"to\": \"2010-01-01T00:00:00Z\"}", 400, "BAD_DATE_RANGE"),
         new("login fields are not strings", Who.Anonymous, "POST", "/api/identity/login", "{\"email\": 1, \"password\": true}", 400, "BAD_REQUEST"),
     };
 

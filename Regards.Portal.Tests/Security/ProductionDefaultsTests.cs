@@ -22,16 +22,79 @@ public sealed class ProductionDefaultsTests
         return factory;
     }
 
+    private const string Operator = "ops@site.test";
+
+    /// <summary>A Production start with its first administrator from configuration (as from a secret store).</summary>
+    public static PortalAppFactory Production()
+    {
+        var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        factory.Settings["FirstAdmin:Email"] = Operator;
+        factory.Settings["FirstAdmin:Password"] = SitePassword;
+        return factory;
+    }
+
     [Fact]
     public async Task A_fresh_production_install_has_no_demo_user_and_the_documented_admin_password_opens_nothing()
     {
-        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        using var factory = Production();
         var client = factory.CreateAnonymousClient();
         var login = await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = PortalAppFactory.DemoPassword(DemoUsers.Admin) });
         Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/identity/login", new { email = Operator, password = SitePassword })).StatusCode);
         await using var db = factory.CreateDbContext();
-        Assert.False(await db.Users.AnyAsync());
+        Assert.Equal([Operator], await db.Users.Select(u => u.Email!).ToListAsync());
         Assert.False(await db.Datasets.AnyAsync());
+    }
+
+    [Fact]
+    public void A_production_start_with_no_administrator_stops_and_says_how_to_create_one()
+    {
+        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        var error = Assert.ThrowsAny<Exception>(() => factory.CreateAnonymousClient());
+        Assert.Contains("admin create --email", error.ToString());
+    }
+
+    /// <summary>The real app as a child process on an empty data folder, as an operator installs it.</summary>
+    [Fact]
+    public async Task An_operator_creates_the_first_administrator_with_the_admin_command_then_the_portal_starts()
+    {
+        var dataPath = Path.Combine(Path.GetTempPath(), "regards-tests", Guid.NewGuid().ToString("N"));
+        var production = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" };
+        try
+        {
+            var refused = await PortalProcess.RunToEndAsync(dataPath, production, input: null);
+            Assert.NotEqual(0, refused.ExitCode);
+            Assert.Contains("This portal has no administrator", refused.Output);
+            Assert.Contains("admin create --email", refused.Output);
+
+            var noEmail = await PortalProcess.RunToEndAsync(dataPath, production, input: null, "admin", "create");
+            Assert.Equal(2, noEmail.ExitCode);
+
+            var created = await PortalProcess.RunToEndAsync(dataPath, production, input: SitePassword, "admin", "create", "--email", Operator, "--password-stdin");
+            Assert.True(created.ExitCode == 0, created.Output);
+            Assert.Contains($"Administrator {Operator} created", created.Output);
+            Assert.DoesNotContain(SitePassword, created.Output);
+
+            var generated = await PortalProcess.RunToEndAsync(dataPath, production, input: null, "admin", "create", "--email", "second@site.test");
+            Assert.Equal(0, generated.ExitCode);
+            var shown = System.Text.RegularExpressions.Regex.Match(generated.Output, @"Password \(shown once\): (\S+)").Groups[1].Value;
+            Assert.Equal(20, shown.Length);
+            var again = await PortalProcess.RunToEndAsync(dataPath, production, input: "Another-Secret-42", "admin", "create", "--email", Operator, "--password-stdin");
+            Assert.Equal(1, again.ExitCode);
+            Assert.Contains("already exists", again.Output);
+
+            await using var portal = await PortalProcess.StartAsync(dataPath, production);
+            using var client = portal.CreateClient();
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/identity/login", new { email = Operator, password = SitePassword })).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/api/identity/login", new { email = "second@site.test", password = shown })).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/identity/login", new { email = DemoUsers.Admin, password = PortalAppFactory.DemoPassword(DemoUsers.Admin) })).StatusCode);
+            Assert.Contains(portal.Output, line => line.Contains("stored unencrypted"));
+        }
+        finally
+        {
+            try { Directory.Delete(dataPath, recursive: true); } catch (IOException) { }
+        }
     }
 
     [Fact]
@@ -55,7 +118,7 @@ public sealed class ProductionDefaultsTests
     [Fact]
     public async Task Every_answer_says_nosniff_and_keeps_its_urls_to_itself()
     {
-        using var factory = new PortalAppFactory { EnvironmentName = "Production" };
+        using var factory = Production();
         var client = factory.CreateAnonymousClient();
         foreach (var path in new[] { "/Account/Login", "/api/user/orders", "/api/orders/public/files/1?orderToken=forged", "/favicon.png", "/no-such-page" })
         {
@@ -90,7 +153,7 @@ public sealed class ProductionDefaultsTests
         asAdmin.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(asAdmin, DemoUsers.Admin, SitePassword));
         Assert.Equal(HttpStatusCode.OK, (await asAdmin.GetAsync("/openapi/v1.json")).StatusCode);
 
-        using var open = new PortalAppFactory { EnvironmentName = "Production" };
+        using var open = Production();
         open.Settings["OpenApi:Public"] = "true";
         Assert.Equal(HttpStatusCode.OK, (await open.CreateAnonymousClient().GetAsync("/openapi/v1.json")).StatusCode);
     }

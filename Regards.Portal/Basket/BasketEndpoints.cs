@@ -75,7 +75,7 @@ public static class BasketEndpoints
         // The body is optional: empty means "remove the processing".
         // REGARDS' client removes a processing with "{}": no processBusinessId means "remove", as an empty body does.
         var body = await ReadOptionalJsonAsync<ProcessingChoiceBody>(request, cancellationToken);
-        var choice = body?.ProcessBusinessId is { Length: > 0 } id ? new ProcessingChoice { ProcessBusinessId = id, Parameters = body.Parameters ?? new Dictionary<string, string>() } : null;
+        var choice = body?.ToChoice();
         return OkOrNoContent(await baskets.UpdateProcessingAsync(Caller.Require(user), dsSelId, choice, cancellationToken));
     }
 
@@ -136,4 +136,40 @@ public static class BasketEndpoints
 }
 
 /// <summary>The body of <c>updateProcessing</c> as clients send it (REGARDS' <c>ProcessDatasetDescriptionDto</c>).</summary>
-internal sealed record ProcessingChoiceBody(string? ProcessBusinessId, Dictionary<string, string>? Parameters);
+internal sealed class ProcessingChoiceBody
+{
+    private string? processBusinessId;
+
+    public string? ProcessBusinessId
+    {
+        get => processBusinessId;
+        set
+        {
+            processBusinessId = value;
+            NamesProcessing = true;
+        }
+    }
+
+    public Dictionary<string, string>? Parameters { get; set; }
+
+    /// <summary>The body has a <c>processBusinessId</c>, even null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool NamesProcessing { get; private set; }
+
+    /// <summary>
+    /// The choice, or null for "remove the processing": "{}" (REGARDS' client) as no body does. A body that names no
+    /// processing with a null or empty id, or gives parameters without one, is a mistake, not a removal.
+    /// </summary>
+    public ProcessingChoice? ToChoice()
+    {
+        if (!NamesProcessing && Parameters is null)
+        {
+            return null;
+        }
+        if (string.IsNullOrWhiteSpace(ProcessBusinessId))
+        {
+            throw PortalException.BadRequest("BAD_PROCESSING", "'processBusinessId' must name the processing to apply. To remove the processing, send no body or {}.");
+        }
+        return new ProcessingChoice { ProcessBusinessId = ProcessBusinessId.Trim(), Parameters = Parameters ?? new Dictionary<string, string>() };
+    }
+}

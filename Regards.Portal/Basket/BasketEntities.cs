@@ -34,6 +34,19 @@ public class BasketDatasetSelection
     public List<BasketItemSelection> ItemSelections { get; set; } = [];
 }
 
+/// <summary>
+/// One object of a dataset selection, with the dated selection that first brought it: what the cart holds, written as
+/// it is added, so that adding a selection counts only the objects it adds (never re-querying the earlier ones) and an
+/// object added twice counts once. Kept while the cart is the user's current one; dropped when an order takes it (the
+/// order resolves its selections again, with the owner's rights at that time).
+/// </summary>
+public class BasketObject
+{
+    public long DatasetSelectionId { get; set; }
+    public required string DataObjectId { get; set; }
+    public DateTime ItemDate { get; set; }
+}
+
 /// <summary>One "add to cart" action, identified by its (server) date within its dataset selection.</summary>
 public class BasketItemSelection
 {

@@ -11,9 +11,18 @@ public static class BasketHandover
     /// order took yet (a detached one is marked -1): of two orders placed at once from one cart, the second finds it
     /// taken (the database serialises the two updates) and gets false.
     /// </summary>
-    public static async Task<bool> TryGiveToOrderAsync(PortalDbContext db, long basketId, long orderId, CancellationToken cancellationToken) =>
-        await db.Baskets.Where(b => b.Id == basketId && (b.OrderId == null || b.OrderId < 0))
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, orderId), cancellationToken) == 1;
+    public static async Task<bool> TryGiveToOrderAsync(PortalDbContext db, long basketId, long orderId, CancellationToken cancellationToken)
+    {
+        if (await db.Baskets.Where(b => b.Id == basketId && (b.OrderId == null || b.OrderId < 0))
+                .ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, orderId), cancellationToken) != 1)
+        {
+            return false;
+        }
+        // The objects it held served its counts while it was edited; the order resolves its selections itself.
+        await db.BasketObjects.Where(m => db.BasketDatasetSelections.Any(s => s.Id == m.DatasetSelectionId && s.BasketId == basketId))
+            .ExecuteDeleteAsync(cancellationToken);
+        return true;
+    }
 
     /// <summary>A detached cart (restart, automatic order) whose order could not be made.</summary>
     public static Task<int> DropDetachedAsync(PortalDbContext db, long basketId) =>

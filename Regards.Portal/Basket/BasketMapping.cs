@@ -34,3 +34,14 @@ internal sealed class BasketItemSelectionConfiguration : IEntityTypeConfiguratio
         e.HasIndex(x => new { x.DatasetSelectionId, x.Date }).IsUnique();
     }
 }
+
+internal sealed class BasketObjectConfiguration : IEntityTypeConfiguration<BasketObject>
+{
+    public void Configure(EntityTypeBuilder<BasketObject> e)
+    {
+        e.HasKey(x => new { x.DatasetSelectionId, x.DataObjectId });
+        e.Property(x => x.DataObjectId).HasMaxLength(200);
+        e.HasIndex(x => new { x.DatasetSelectionId, x.ItemDate });
+        e.HasOne<BasketDatasetSelection>().WithMany().HasForeignKey(x => x.DatasetSelectionId).OnDelete(DeleteBehavior.Cascade);
+    }
+}

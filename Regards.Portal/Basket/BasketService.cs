@@ -18,6 +18,17 @@ public sealed class BasketOptions
 
     [System.ComponentModel.DataAnnotations.Range(1, 100_000)]
     public int MaxUploadLines { get; set; } = 1_000;
+
+    /// <summary>
+    /// Dated selections a cart holds (each "add to cart" makes one per dataset it reaches). An order resolves them all
+    /// in one query, which must stay within what every database accepts; a longer list of objects is one selection
+    /// through the upload of provider ids.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(1, MaxSelectionsCeiling)]
+    public int MaxSelections { get; set; } = 100;
+
+    /// <summary>The most <see cref="MaxSelections"/> may be set to: an order's query of that many selections is tested.</summary>
+    public const int MaxSelectionsCeiling = 300;
 }
 
 /// <summary>Raised after every change of a user's cart (key: owner e-mail).</summary>
@@ -73,9 +84,11 @@ public sealed class BasketService(
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            // The selection, its counts and the objects it brings are written together or not at all.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var basket = await LoadCurrentAsync(db, caller.Email, cancellationToken) ?? new Basket { Owner = caller.Email };
-            var added = await AddToBasketAsync(db, basket, request, orderable, cancellationToken);
-            if (added == 0)
+            var added = await AddItemsAsync(db, basket, request, orderable, options.Value.MaxSelections, cancellationToken);
+            if (added.Count == 0)
             {
                 return null;
             }
@@ -83,8 +96,14 @@ public sealed class BasketService(
             {
                 db.Baskets.Add(basket);
             }
+            await db.SaveChangesAsync(cancellationToken); // ids for the new dataset selections
+            foreach (var (selection, item) in added)
+            {
+                await AddObjectsAsync(db, selection, item, cancellationToken);
+            }
             await db.SaveChangesAsync(cancellationToken);
-            logger.LogInformation("Cart of {Owner}: added {Objects} objects", caller.Email, added);
+            await transaction.CommitAsync(cancellationToken);
+            logger.LogInformation("Cart of {Owner}: added {Objects} objects", caller.Email, added.Sum(a => a.Item.ObjectsCount));
             return Publish(caller.Email, ToDto(basket));
         }
         finally
@@ -105,15 +124,13 @@ public sealed class BasketService(
         var basket = new Basket { Owner = caller.Email, OrderId = -1 }; // never a current cart, even for a moment
         foreach (var request in requests)
         {
-            await AddToBasketAsync(db, basket, request, orderable, cancellationToken);
+            await AddItemsAsync(db, basket, request, orderable, maxSelections: null, cancellationToken);
         }
-        if (filter is not null)
+        // Built once and never edited: counted once from its selections, without keeping its objects.
+        foreach (var selection in basket.DatasetSelections)
         {
-            foreach (var selection in basket.DatasetSelections)
-            {
-                selection.FileFilter = filter;
-                await RecomputeAsync(db, selection, cancellationToken);
-            }
+            selection.FileFilter = filter;
+            await CountFromRequestsAsync(db, selection, cancellationToken);
         }
         if (basket.DatasetSelections.Sum(s => s.FilesCount) == 0)
         {
@@ -124,8 +141,12 @@ public sealed class BasketService(
         return basket.Id;
     }
 
-    /// <summary>Adds one request's objects to <paramref name="basket"/>, a dated selection per dataset; returns the objects added.</summary>
-    private async Task<int> AddToBasketAsync(PortalDbContext db, Basket basket, SelectionRequest request, IReadOnlyCollection<string> orderable, CancellationToken cancellationToken)
+    /// <summary>
+    /// Adds one request to <paramref name="basket"/> as a dated selection per dataset it reaches, with the request's own
+    /// counts; returns them (none when nothing orderable matched). The dataset selections' counts are the caller's.
+    /// </summary>
+    private async Task<List<(BasketDatasetSelection Selection, BasketItemSelection Item)>> AddItemsAsync(
+        PortalDbContext db, Basket basket, SelectionRequest request, IReadOnlyCollection<string> orderable, int? maxSelections, CancellationToken cancellationToken)
     {
         var perDataset = await db.DataObjects.Matching(request, orderable).Orderable()
             .GroupBy(o => o.DatasetId)
@@ -133,7 +154,12 @@ public sealed class BasketService(
             .ToListAsync(cancellationToken);
         if (perDataset.Count == 0)
         {
-            return 0;
+            return [];
+        }
+        if (maxSelections is { } max && basket.DatasetSelections.Sum(s => s.ItemSelections.Count) + perDataset.Count > max)
+        {
+            throw PortalException.Conflict("CART_SELECTIONS_LIMIT",
+                $"A cart holds at most {max:N0} selections (one per dataset for each add). Order this cart or remove some of its selections first; a long list of objects can be added as one selection by uploading their ids.");
         }
         var current = basket.DatasetSelections.Sum(d => d.ObjectsCount);
         if (current + perDataset.Sum(d => d.Objects) > options.Value.MaxObjects)
@@ -141,6 +167,7 @@ public sealed class BasketService(
             throw PortalException.Conflict("CART_LIMIT", $"A cart holds at most {options.Value.MaxObjects:N0} objects.");
         }
         var now = time.GetUtcNow().UtcDateTime;
+        var added = new List<(BasketDatasetSelection, BasketItemSelection)>(perDataset.Count);
         foreach (var ds in perDataset)
         {
             var selection = basket.DatasetSelections.FirstOrDefault(s => s.DatasetId == ds.DatasetId);
@@ -154,13 +181,80 @@ public sealed class BasketService(
             // Dates identify item selections: strictly increasing within a dataset selection.
             var last = selection.ItemSelections.Count == 0 ? DateTime.MinValue : selection.ItemSelections.Max(i => i.Date);
             var date = now > last ? now : last.AddMilliseconds(1);
-            selection.ItemSelections.Add(new BasketItemSelection
+            var item = new BasketItemSelection
             {
                 Date = date, Request = itemRequest, ObjectsCount = ds.Objects, FilesCount = files.Count, FilesSize = files.Size, Quota = files.Quota,
-            });
-            await RecomputeAsync(db, selection, cancellationToken);
+            };
+            selection.ItemSelections.Add(item);
+            added.Add((selection, item));
         }
-        return perDataset.Sum(d => d.Objects);
+        return added;
+    }
+
+    private const int ObjectsPageSize = 10_000;
+
+    /// <summary>
+    /// Writes the objects <paramref name="item"/> brings to its (saved) dataset selection and adds what they add to its
+    /// counts: the cost is that of the new request alone, whatever the cart already holds.
+    /// </summary>
+    private static async Task AddObjectsAsync(PortalDbContext db, BasketDatasetSelection selection, BasketItemSelection item, CancellationToken cancellationToken)
+    {
+        if (await IndexEarlierAsync(db, selection, except: item, cancellationToken))
+        {
+            await InsertObjectsAsync(db, selection, item, cancellationToken);
+            await RecountAsync(db, selection, cancellationToken);
+            return;
+        }
+        var objects = await InsertObjectsAsync(db, selection, item, cancellationToken);
+        var files = await HeldFileStatsAsync(db, selection, item.Date, cancellationToken);
+        selection.ObjectsCount += objects;
+        selection.FilesCount += files.Count;
+        selection.FilesSize += files.Size;
+        selection.Quota += files.Quota;
+    }
+
+    /// <summary>
+    /// A dataset selection holds no object rows when it is new, or when it was written before carts kept their objects:
+    /// then its selections other than <paramref name="except"/> are written now, once. True when that happened.
+    /// </summary>
+    private static async Task<bool> IndexEarlierAsync(PortalDbContext db, BasketDatasetSelection selection, BasketItemSelection? except, CancellationToken cancellationToken)
+    {
+        if (await db.BasketObjects.AnyAsync(m => m.DatasetSelectionId == selection.Id, cancellationToken))
+        {
+            return false;
+        }
+        foreach (var earlier in selection.ItemSelections.Where(i => i != except).OrderBy(i => i.Date))
+        {
+            await InsertObjectsAsync(db, selection, earlier, cancellationToken);
+        }
+        return true;
+    }
+
+    /// <summary>Writes the objects of <paramref name="item"/> that the dataset selection does not hold yet; returns how many.</summary>
+    private static async Task<int> InsertObjectsAsync(PortalDbContext db, BasketDatasetSelection selection, BasketItemSelection item, CancellationToken cancellationToken)
+    {
+        var selectionId = selection.Id;
+        var date = item.Date;
+        var inserted = 0;
+        string? lastId = null;
+        while (true)
+        {
+            var query = db.DataObjects.Matching(item.Request, [selection.DatasetId]).Orderable()
+                .Where(o => !db.BasketObjects.Any(m => m.DatasetSelectionId == selectionId && m.DataObjectId == o.Id));
+            if (lastId is not null)
+            {
+                var after = lastId;
+                query = query.Where(o => string.Compare(o.Id, after) > 0);
+            }
+            var ids = await query.OrderBy(o => o.Id).Select(o => o.Id).Take(ObjectsPageSize).ToListAsync(cancellationToken);
+            if (ids.Count == 0)
+            {
+                return inserted;
+            }
+            await BulkInsert.InsertAsync(db, ids.Select(id => new BasketObject { DatasetSelectionId = selectionId, DataObjectId = id, ItemDate = date }).ToList(), cancellationToken);
+            inserted += ids.Count;
+            lastId = ids[^1];
+        }
     }
 
     /// <summary>Adds the objects whose provider ids are listed (one per line). Null when none is orderable.</summary>
@@ -213,11 +307,18 @@ public sealed class BasketService(
             {
                 basket.DatasetSelections.Remove(selection);
                 db.BasketDatasetSelections.Remove(selection);
+                return;
             }
-            else
+            if (!await IndexEarlierAsync(db, selection, except: null, cancellationToken))
             {
-                await RecomputeAsync(db, selection, cancellationToken);
+                // The objects it brought first stay when a later selection holds them too: only those are asked again.
+                await db.BasketObjects.Where(m => m.DatasetSelectionId == selection.Id && m.ItemDate == item.Date).ExecuteDeleteAsync(cancellationToken);
+                foreach (var later in selection.ItemSelections.Where(i => i.Date > item.Date).OrderBy(i => i.Date))
+                {
+                    await InsertObjectsAsync(db, selection, later, cancellationToken);
+                }
             }
+            await RecountAsync(db, selection, cancellationToken);
         }, cancellationToken);
 
     public Task<BasketDto?> UpdateFileFiltersAsync(Caller caller, long datasetSelectionId, FileFilter? filter, CancellationToken cancellationToken = default)
@@ -231,7 +332,8 @@ public sealed class BasketService(
                 throw PortalException.BadRequest("PROCESSING_SET", "Remove the processing of this dataset before filtering its files.");
             }
             selection.FileFilter = normalized;
-            await RecomputeAsync(db, selection, cancellationToken);
+            await IndexEarlierAsync(db, selection, except: null, cancellationToken);
+            await RecountAsync(db, selection, cancellationToken);
         }, cancellationToken);
     }
 
@@ -316,9 +418,11 @@ public sealed class BasketService(
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var basket = await LoadCurrentAsync(db, caller.Email, cancellationToken) ?? throw PortalException.NotFound("Cart");
             await change(db, basket);
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
             return Publish(caller.Email, ToDto(basket));
         }
         finally
@@ -338,8 +442,40 @@ public sealed class BasketService(
             .AsSplitQuery()
             .FirstOrDefaultAsync(b => b.Owner == owner && b.OrderId == null, cancellationToken);
 
-    /// <summary>Dataset-level counts from the union of the dated selections: overlapping objects count once.</summary>
-    private static async Task RecomputeAsync(PortalDbContext db, BasketDatasetSelection selection, CancellationToken cancellationToken)
+    /// <summary>Dataset-level counts from the objects the selection holds (each once).</summary>
+    private static async Task RecountAsync(PortalDbContext db, BasketDatasetSelection selection, CancellationToken cancellationToken)
+    {
+        selection.ObjectsCount = await db.BasketObjects.CountAsync(m => m.DatasetSelectionId == selection.Id, cancellationToken);
+        var files = await HeldFileStatsAsync(db, selection, itemDate: null, cancellationToken);
+        selection.FilesCount = files.Count;
+        selection.FilesSize = files.Size;
+        selection.Quota = files.Quota;
+    }
+
+    /// <summary>The files (of the selection's file types) of the objects it holds, or of those one dated selection brought.</summary>
+    private static async Task<(int Count, long Size, long Quota)> HeldFileStatsAsync(PortalDbContext db, BasketDatasetSelection selection, DateTime? itemDate, CancellationToken cancellationToken)
+    {
+        var types = selection.FileFilter is { FileTypes.Count: > 0 } filter ? filter.FileTypes.ToList() : SelectionQuery.OrderableTypes.ToList();
+        var held = db.BasketObjects.Where(m => m.DatasetSelectionId == selection.Id);
+        if (itemDate is { } date)
+        {
+            held = held.Where(m => m.ItemDate == date);
+        }
+        var stats = await held.Join(db.DataFiles, m => m.DataObjectId, f => f.DataObjectId, (_, f) => f)
+            .Where(f => types.Contains(f.DataType))
+            .GroupBy(_ => 1)
+            .Select(g => new
+            {
+                Count = g.Count(),
+                Size = g.Sum(f => f.Size ?? 0),
+                Quota = g.Count(f => f.DataType == DataType.RawData && f.Tier != StorageTier.External),
+            })
+            .FirstOrDefaultAsync(cancellationToken);
+        return stats is null ? (0, 0, 0) : (stats.Count, stats.Size, stats.Quota);
+    }
+
+    /// <summary>Dataset-level counts from the union of the dated selections (a detached cart, which keeps no objects).</summary>
+    private static async Task CountFromRequestsAsync(PortalDbContext db, BasketDatasetSelection selection, CancellationToken cancellationToken)
     {
         var requests = selection.ItemSelections.Select(i => i.Request).ToList();
         selection.ObjectsCount = await db.DataObjects.MatchingAny(requests, [selection.DatasetId]).Orderable().CountAsync(cancellationToken);

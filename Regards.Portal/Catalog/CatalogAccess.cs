@@ -7,7 +7,8 @@ namespace Regards.Portal.Catalog;
 /// <summary>
 /// Effective access level of a caller on each dataset: the dataset's public level, raised by the rights of the
 /// caller's access groups; admins have Full access everywhere. Anonymous callers get the public levels
-/// (they may browse but never add to a cart).
+/// (they may browse but never add to a cart). Groups are granted to e-mail addresses, possibly before anyone
+/// registers them: a membership counts only for the account that owns the address and has confirmed it.
 /// </summary>
 public sealed class CatalogAccess(IDbContextFactory<PortalDbContext> dbFactory)
 {
@@ -24,6 +25,11 @@ public sealed class CatalogAccess(IDbContextFactory<PortalDbContext> dbFactory)
             return levels.Keys.ToDictionary(id => id, _ => AccessLevel.Full);
         }
 
+        var normalized = caller.Email.ToUpperInvariant();
+        if (!await db.Users.AnyAsync(u => u.NormalizedUserName == normalized && u.NormalizedEmail == normalized && u.EmailConfirmed, cancellationToken))
+        {
+            return levels;
+        }
         var rights = await (
                 from membership in db.UserAccessGroups
                 join right in db.DatasetAccessRights on membership.GroupName equals right.GroupName

@@ -13,20 +13,28 @@ public static class SelectionQuery
     public static readonly IReadOnlyList<DataType> OrderableTypes = [DataType.RawData, DataType.QuicklookSd, DataType.QuicklookMd, DataType.QuicklookHd];
 
     /// <summary>Objects matching one request, limited to <paramref name="allowedDatasetIds"/>.</summary>
-    public static IQueryable<DataObject> Matching(this IQueryable<DataObject> objects, SelectionRequest request, IReadOnlyCollection<string> allowedDatasetIds) =>
-        objects.Where(o => allowedDatasetIds.Contains(o.DatasetId)).Where(Predicate(request));
+    public static IQueryable<DataObject> Matching(this IQueryable<DataObject> objects, SelectionRequest request, IReadOnlyCollection<string> allowedDatasetIds)
+    {
+        var allowed = allowedDatasetIds.ToList();
+        return objects.Where(o => EF.Parameter(allowed).Contains(o.DatasetId)).Where(Predicate(request));
+    }
 
     /// <summary>Objects matching any of the requests (their union, each object once).</summary>
     public static IQueryable<DataObject> MatchingAny(this IQueryable<DataObject> objects, IEnumerable<SelectionRequest> requests, IReadOnlyCollection<string> allowedDatasetIds)
     {
+        // EF writes a chain of ORs without parentheses and SQLite parses it as deep as it is long (its limit is a depth
+        // of 1000): the cart's maximum of selections (BasketOptions.MaxSelections) keeps the chain well within that.
         Expression<Func<DataObject, bool>>? union = null;
         foreach (var request in requests)
         {
             union = union is null ? Predicate(request) : Or(union, Predicate(request));
         }
-        return union is null
-            ? objects.Where(_ => false)
-            : objects.Where(o => allowedDatasetIds.Contains(o.DatasetId)).Where(union);
+        if (union is null)
+        {
+            return objects.Where(_ => false);
+        }
+        var allowed = allowedDatasetIds.ToList();
+        return objects.Where(o => EF.Parameter(allowed).Contains(o.DatasetId)).Where(union);
     }
 
     /// <summary>Objects that have at least one orderable file.</summary>
@@ -60,13 +68,15 @@ public static class SelectionQuery
         }
         if (request.IncludeIds is { Count: > 0 } include)
         {
+            // One array parameter per list (json_each, OPENJSON, an array), not one SQL variable per id: many selections of
+            // many ids stay within the providers' parameter limits.
             var ids = include.ToList();
-            predicate = And(predicate, o => ids.Contains(o.Id));
+            predicate = And(predicate, o => EF.Parameter(ids).Contains(o.Id));
         }
         if (request.ExcludeIds is { Count: > 0 } exclude)
         {
             var ids = exclude.ToList();
-            predicate = And(predicate, o => !ids.Contains(o.Id));
+            predicate = And(predicate, o => !EF.Parameter(ids).Contains(o.Id));
         }
         return predicate;
     }

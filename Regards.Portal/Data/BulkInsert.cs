@@ -7,7 +7,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace Regards.Portal.Data;
 
 /// <summary>
-/// Inserts many new rows of one entity type whose ids are not needed afterwards (an order's files). On SQLite: one
+/// Inserts many new rows of one entity type whose ids are not needed afterwards (an order's files, a cart's objects). On SQLite: one
 /// prepared INSERT, executed per row inside one transaction, with the columns, value converters and parameter types
 /// taken from the EF model, so the rows are exactly what SaveChanges would write, at a fraction of its cost (no
 /// change tracking, no id read back). Other providers batch well already: they go through SaveChanges.
@@ -25,9 +25,16 @@ public static class BulkInsert
         var properties = entityType.GetProperties().Where(p => !(p.IsPrimaryKey() && p.ValueGenerated == ValueGenerated.OnAdd)).ToList();
         if (!db.Database.IsSqlite() || properties.Any(p => p.IsShadowProperty()))
         {
+            var detect = db.ChangeTracker.AutoDetectChangesEnabled;
             db.ChangeTracker.AutoDetectChangesEnabled = false;
             db.Set<T>().AddRange(rows);
             await db.SaveChangesAsync(cancellationToken);
+            // Written and not needed: untracked, so many pages do not pile up in the context.
+            foreach (var row in rows)
+            {
+                db.Entry(row).State = EntityState.Detached;
+            }
+            db.ChangeTracker.AutoDetectChangesEnabled = detect;
             return;
         }
 
@@ -39,9 +46,11 @@ public static class BulkInsert
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            // Inside the caller's transaction when there is one (the rows commit with the rest of its work), else in its own.
+            var ambient = db.Database.CurrentTransaction;
+            await using var own = ambient is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
             await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.Transaction = transaction.GetDbTransaction();
+            command.Transaction = (ambient ?? own!).GetDbTransaction();
             command.CommandText =
                 $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", columns.Select(c => sql.DelimitIdentifier(c.Property.GetColumnName(table)!)))}) " +
                 $"VALUES ({string.Join(", ", columns.Select((_, i) => "@p" + i))})";
@@ -67,7 +76,10 @@ public static class BulkInsert
                 }
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
-            await transaction.CommitAsync(cancellationToken);
+            if (own is not null)
+            {
+                await own.CommitAsync(cancellationToken);
+            }
         }
         finally
         {

@@ -30,6 +30,7 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
     public DbSet<Basket.Basket> Baskets => Set<Basket.Basket>();
     public DbSet<BasketDatasetSelection> BasketDatasetSelections => Set<BasketDatasetSelection>();
     public DbSet<BasketItemSelection> BasketItemSelections => Set<BasketItemSelection>();
+    public DbSet<BasketObject> BasketObjects => Set<BasketObject>();
 
     public DbSet<Order> Orders => Set<Order>();
     public DbSet<DatasetTask> DatasetTasks => Set<DatasetTask>();
@@ -42,6 +43,7 @@ public class PortalDbContext(DbContextOptions options) : IdentityDbContext<Appli
     public DbSet<Processing.ProcessingSettings> ProcessingSettings => Set<Processing.ProcessingSettings>();
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<Notifications.OutboxMail> OutboxMails => Set<Notifications.OutboxMail>();
+    public DbSet<Identity.AttemptCounter> AttemptCounters => Set<Identity.AttemptCounter>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {

@@ -14,7 +14,7 @@ public static class IdentitySetup
     /// <summary>Cookie for the browser, bearer token for scripts: one policy scheme picks per request.</summary>
     private const string CookieOrBearer = "CookieOrBearer";
 
-    public static IServiceCollection AddPortalIdentity(this IServiceCollection services)
+    public static IServiceCollection AddPortalIdentity(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddCascadingAuthenticationState();
         services.AddScoped<IdentityRedirectManager>();
@@ -37,6 +37,8 @@ public static class IdentitySetup
             .AddIdentityCookies();
         services.AddQueryTokens();
 
+        // Secure over HTTPS (also behind a TLS proxy, through the forwarded headers), as the sign-in cookie is.
+        services.AddAntiforgery(options => options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest);
         services.ConfigureApplicationCookie(options =>
         {
             options.LoginPath = "/Account/Login";
@@ -52,18 +54,25 @@ public static class IdentitySetup
 
         services.AddIdentityCore<ApplicationUser>(options =>
             {
-                options.SignIn.RequireConfirmedAccount = false;
+                // Registered accounts sign in once their address is confirmed; the demo users and the accounts an
+                // administrator creates are confirmed from the start.
+                options.SignIn.RequireConfirmedAccount = true;
                 options.User.RequireUniqueEmail = true;
+                // Failed sign-ins are counted by SignInThrottle (per client and account), not by Identity's lockout,
+                // which would let anyone lock any account; Identity's lockout stays for an administrator's lock.
                 options.Lockout.AllowedForNewUsers = true;
-                options.Lockout.MaxFailedAccessAttempts = 5;
-                options.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(5);
             })
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
-        services.AddSingleton<IEmailSender<ApplicationUser>, IdentityNoOpEmailSender>();
+        services.AddOptions<AccountOptions>().Bind(configuration.GetSection(AccountOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<SignInThrottle>();
+        services.AddSingleton<DummyPasswordHash>();
+        services.AddScoped<AccountMailer>();
+        services.AddScoped<AccountLifecycle>();
+        services.AddScoped<AccountSignIn>();
         services.AddScoped<IdentitySeeder>();
 
         services.AddAuthorizationBuilder()
@@ -93,23 +102,7 @@ public static class IdentitySetup
     {
         var group = endpoints.MapGroup("/api/identity").WithTags("Identity");
 
-        group.MapPost("/login", async Task<Results<EmptyHttpResult, ProblemHttpResult>> (LoginRequest login, SignInManager<ApplicationUser> signInManager) =>
-        {
-            signInManager.AuthenticationScheme = IdentityConstants.BearerScheme;
-            var user = await signInManager.UserManager.FindByEmailAsync(login.Email ?? "");
-            var result = user is null
-                ? Microsoft.AspNetCore.Identity.SignInResult.Failed
-                : await signInManager.PasswordSignInAsync(user, login.Password ?? "", isPersistent: false, lockoutOnFailure: true);
-            if (result.Succeeded)
-            {
-                // The bearer handler has written the token response.
-                return TypedResults.Empty;
-            }
-            var problem = result.IsLockedOut
-                ? Infrastructure.ApiProblems.Create(StatusCodes.Status401Unauthorized, "LOCKED_OUT", "Too many failed attempts; the account is locked for a while.")
-                : Infrastructure.ApiProblems.Create(StatusCodes.Status401Unauthorized, "BAD_CREDENTIALS", "Wrong e-mail or password.");
-            return TypedResults.Problem(problem);
-        }).AllowAnonymous();
+        group.MapPost("/login", LoginAsync).AllowAnonymous();
 
         group.MapPost("/refresh", async Task<Results<Ok<AccessTokenResponse>, UnauthorizedHttpResult, SignInHttpResult, ChallengeHttpResult>> (
             RefreshRequest refresh, SignInManager<ApplicationUser> signInManager, IOptionsMonitor<BearerTokenOptions> bearerOptions, TimeProvider time) =>
@@ -126,5 +119,32 @@ public static class IdentitySetup
         }).AllowAnonymous();
 
         return endpoints;
+    }
+
+    /// <summary>
+    /// A bearer token for the right password; otherwise one answer for an unknown account, a wrong password and a
+    /// locked account (401 <c>BAD_CREDENTIALS</c>), 429 <c>TOO_MANY_ATTEMPTS</c> when this client failed too often
+    /// (whatever the accounts), 403 <c>EMAIL_NOT_CONFIRMED</c> for the right password of an unconfirmed account.
+    /// </summary>
+    private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> LoginAsync(
+        LoginRequest login, HttpContext context, AccountSignIn signIn, CancellationToken cancellationToken)
+    {
+        var attempt = await signIn.SignInAsync(login.Email ?? "", login.Password ?? "", context.Connection.RemoteIpAddress,
+            persistent: false, bearer: true, cancellationToken);
+        switch (attempt.Status)
+        {
+            case SignInStatus.Succeeded:
+                // The bearer handler has written the token response.
+                return TypedResults.Empty;
+            case SignInStatus.TooManyAttempts:
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(attempt.RetryAfter?.TotalSeconds ?? 1)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return TypedResults.Problem(Infrastructure.ApiProblems.Create(StatusCodes.Status429TooManyRequests, "TOO_MANY_ATTEMPTS",
+                    "Too many failed sign-ins from this address: wait before trying again."));
+            case SignInStatus.NotConfirmed:
+                return TypedResults.Problem(Infrastructure.ApiProblems.Create(StatusCodes.Status403Forbidden, "EMAIL_NOT_CONFIRMED",
+                    "Confirm your e-mail address first: a new confirmation link was sent to it."));
+            default:
+                return TypedResults.Problem(Infrastructure.ApiProblems.Create(StatusCodes.Status401Unauthorized, "BAD_CREDENTIALS", "Wrong e-mail or password."));
+        }
     }
 }

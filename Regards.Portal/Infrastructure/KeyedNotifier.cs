@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Regards.Portal.Infrastructure;
 
 /// <summary>
@@ -9,8 +11,20 @@ public class KeyedNotifier<TKey, TMessage>(ILogger logger) where TKey : notnull
     private readonly Lock gate = new();
     private readonly Dictionary<TKey, List<Func<TMessage, Task>>> handlers = new();
 
+    /// <summary>
+    /// Subscribes <paramref name="handler"/>, which then runs with the culture of the subscriber (a page's user), not
+    /// that of the publisher: a render pushed by the engine's thread must not turn a French page into English.
+    /// </summary>
     public IDisposable Subscribe(TKey key, Func<TMessage, Task> handler)
     {
+        var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        var subscriber = handler;
+        handler = message =>
+        {
+            // Inside RunAsync's own flow: the publisher's culture is back once it returns.
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
+            return subscriber(message);
+        };
         lock (gate)
         {
             if (!handlers.TryGetValue(key, out var list))

@@ -1,14 +1,37 @@
+using System.Security.Cryptography;
+
 namespace Regards.Portal.Infrastructure;
 
 /// <summary>
 /// Headers every answer carries: <c>X-Content-Type-Options: nosniff</c> (a downloaded file or an API answer is never
-/// run as a script or page because its bytes look like one) and <c>Referrer-Policy: same-origin</c> (URLs of the
-/// portal, which may carry order tokens, are not sent to other sites).
+/// run as a script or page because its bytes look like one), <c>Referrer-Policy: same-origin</c> (URLs of the portal,
+/// which may carry order tokens, are not sent to other sites) and a Content Security Policy.
 /// </summary>
 public static class SecurityHeaders
 {
+    private const string NonceKey = "Regards.Portal.CspNonce";
+
+    /// <summary>
+    /// Pages: scripts only from the portal itself, plus the inline import map that carries this request's nonce; styles
+    /// from the portal and inline (MudBlazor writes its theme as a <c>style</c> element and positions with <c>style</c>
+    /// attributes); the circuit's WebSocket to the portal; no plugin, no foreign form target, no framing by other sites.
+    /// </summary>
+    private static string PagePolicy(string nonce) =>
+        $"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
+        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
+
+    /// <summary>Anything else (API answers, files of orders, metalinks): nothing runs, even if opened as a page.</summary>
+    private const string ResourcePolicy = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+    /// <summary>The nonce of this request's page, for its inline scripts (the import map).</summary>
+    public static string NonceOf(HttpContext context) =>
+        context.Items.TryGetValue(NonceKey, out var nonce) && nonce is string value ? value : "";
+
     public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
     {
+        // Hex: the value is written into an HTML attribute as is (no character to encode).
+        var nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        context.Items[NonceKey] = nonce;
         context.Response.OnStarting(() =>
         {
             var headers = context.Response.Headers;
@@ -17,6 +40,8 @@ public static class SecurityHeaders
             {
                 headers["Referrer-Policy"] = "same-origin";
             }
+            var isPage = context.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true;
+            headers.ContentSecurityPolicy = isPage ? PagePolicy(nonce) : ResourcePolicy;
             return Task.CompletedTask;
         });
         return next(context);

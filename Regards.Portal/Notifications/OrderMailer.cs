@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using Regards.Portal.Data;
@@ -64,19 +63,5 @@ public sealed class OrderMailer(MailOutbox outbox, OrderTokens tokens, IOptions<
 
     private static string Date(DateTime? utc) => utc?.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture) ?? "-";
 
-    private static MimeMessage Compose(string to, string subject, IReadOnlyList<string> lines)
-    {
-        var message = new MimeMessage { Subject = subject };
-        message.To.Add(MailboxAddress.Parse(to));
-        var body = new BodyBuilder
-        {
-            TextBody = string.Join("\r\n\r\n", lines),
-            HtmlBody = string.Concat(lines.Select(l => $"<p>{Linkify(WebUtility.HtmlEncode(l))}</p>")),
-        };
-        message.Body = body.ToMessageBody();
-        return message;
-    }
-
-    private static string Linkify(string encoded) =>
-        System.Text.RegularExpressions.Regex.Replace(encoded, @"https?://[^\s<]+", m => $"<a href=\"{m.Value}\">{m.Value}</a>");
+    private static MimeMessage Compose(string to, string subject, IReadOnlyList<string> lines) => MailText.Compose(to, subject, lines);
 }

@@ -19,6 +19,7 @@ public sealed class OrderEngine(
     OrderProgress progress,
     Processing.ProcessingRunner processing,
     EngineSignal signal,
+    Operations.EngineHeartbeat heartbeat,
     IOptions<OrdersOptions> options,
     TimeProvider time,
     ILogger<OrderEngine> logger) : BackgroundService
@@ -58,6 +59,7 @@ public sealed class OrderEngine(
         var stagings = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
+            heartbeat.Beat();
             try
             {
                 completions.RemoveAll(t => t.IsCompleted);

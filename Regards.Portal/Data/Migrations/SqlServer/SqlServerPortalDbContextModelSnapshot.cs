@@ -370,6 +370,25 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.ToTable("BasketItemSelections");
                 });
 
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.Property<long>("DatasetSelectionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DataObjectId")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<DateTime>("ItemDate")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("DatasetSelectionId", "DataObjectId");
+
+                    b.HasIndex("DatasetSelectionId", "ItemDate");
+
+                    b.ToTable("BasketObjects");
+                });
+
             modelBuilder.Entity("Regards.Portal.Catalog.AccessGroup", b =>
                 {
                     b.Property<string>("Name")
@@ -645,6 +664,31 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.HasKey("OrderFileId", "Recipient");
 
                     b.ToTable("FileDeliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Regards.Portal.Identity.AttemptCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("nvarchar(80)");
+
+                    b.Property<DateTime?>("BlockedUntil")
+                        .HasColumnType("datetime2");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("int");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<DateTime>("WindowStartsAt")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("LastAt");
+
+                    b.ToTable("AttemptCounters");
                 });
 
             modelBuilder.Entity("Regards.Portal.Infrastructure.JobLease", b =>
@@ -1129,6 +1173,15 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                         .IsRequired();
 
                     b.Navigation("DatasetSelection");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.HasOne("Regards.Portal.Basket.BasketDatasetSelection", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetSelectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Catalog.DataFile", b =>

@@ -352,6 +352,25 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.ToTable("BasketItemSelections");
                 });
 
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.Property<long>("DatasetSelectionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DataObjectId")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ItemDate")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("DatasetSelectionId", "DataObjectId");
+
+                    b.HasIndex("DatasetSelectionId", "ItemDate");
+
+                    b.ToTable("BasketObjects");
+                });
+
             modelBuilder.Entity("Regards.Portal.Catalog.AccessGroup", b =>
                 {
                     b.Property<string>("Name")
@@ -624,6 +643,31 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.HasKey("OrderFileId", "Recipient");
 
                     b.ToTable("FileDeliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Regards.Portal.Identity.AttemptCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("BlockedUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("WindowStartsAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("LastAt");
+
+                    b.ToTable("AttemptCounters");
                 });
 
             modelBuilder.Entity("Regards.Portal.Infrastructure.JobLease", b =>
@@ -1097,6 +1141,15 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("DatasetSelection");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.HasOne("Regards.Portal.Basket.BasketDatasetSelection", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetSelectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Catalog.DataFile", b =>

@@ -12,8 +12,8 @@ using Regards.Portal.Data;
 namespace Regards.Portal.Data.Migrations.SqlServer
 {
     [DbContext(typeof(SqlServerPortalDbContext))]
-    [Migration("20261201151935_FileDeliveries")]
-    partial class FileDeliveries
+    [Migration("20261201161304_SignInThrottle")]
+    partial class SignInThrottle
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -373,6 +373,25 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.ToTable("BasketItemSelections");
                 });
 
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.Property<long>("DatasetSelectionId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("DataObjectId")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<DateTime>("ItemDate")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("DatasetSelectionId", "DataObjectId");
+
+                    b.HasIndex("DatasetSelectionId", "ItemDate");
+
+                    b.ToTable("BasketObjects");
+                });
+
             modelBuilder.Entity("Regards.Portal.Catalog.AccessGroup", b =>
                 {
                     b.Property<string>("Name")
@@ -624,30 +643,29 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
-            modelBuilder.Entity("Regards.Portal.Downloads.FileDelivery", b =>
+            modelBuilder.Entity("Regards.Portal.Identity.AttemptCounter", b =>
                 {
-                    b.Property<long>("OrderFileId")
-                        .HasColumnType("bigint");
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("nvarchar(80)");
 
-                    b.Property<string>("Recipient")
-                        .HasMaxLength(256)
-                        .HasColumnType("nvarchar(256)");
-
-                    b.Property<string>("Ranges")
-                        .IsRequired()
-                        .HasMaxLength(1280)
-                        .HasColumnType("nvarchar(1280)");
-
-                    b.Property<DateTime>("UpdatedAt")
+                    b.Property<DateTime?>("BlockedUntil")
                         .HasColumnType("datetime2");
 
-                    b.Property<long>("Version")
-                        .IsConcurrencyToken()
-                        .HasColumnType("bigint");
+                    b.Property<int>("Count")
+                        .HasColumnType("int");
 
-                    b.HasKey("OrderFileId", "Recipient");
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("datetime2");
 
-                    b.ToTable("FileDeliveries", (string)null);
+                    b.Property<DateTime>("WindowStartsAt")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("LastAt");
+
+                    b.ToTable("AttemptCounters");
                 });
 
             modelBuilder.Entity("Regards.Portal.Infrastructure.JobLease", b =>
@@ -1134,6 +1152,15 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.Navigation("DatasetSelection");
                 });
 
+            modelBuilder.Entity("Regards.Portal.Basket.BasketObject", b =>
+                {
+                    b.HasOne("Regards.Portal.Basket.BasketDatasetSelection", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetSelectionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Regards.Portal.Catalog.DataFile", b =>
                 {
                     b.HasOne("Regards.Portal.Catalog.DataObject", "DataObject")
@@ -1154,15 +1181,6 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                         .IsRequired();
 
                     b.Navigation("Dataset");
-                });
-
-            modelBuilder.Entity("Regards.Portal.Downloads.FileDelivery", b =>
-                {
-                    b.HasOne("Regards.Portal.Orders.OrderFile", null)
-                        .WithMany()
-                        .HasForeignKey("OrderFileId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Orders.DatasetTask", b =>

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Regards.Portal.Catalog;
+using Regards.Portal.Tests.Infrastructure;
+using Regards.Portal.Tests.Orders;
+
+namespace Regards.Portal.Tests.Basket;
+
+/// <summary>
+/// Carts of many dated selections (issue 15, L1): a documented maximum answered with a 409, adds that cost the same
+/// whatever the cart holds, and unions of hundreds of selections that the database still accepts.
+/// </summary>
+public sealed class CartSelectionsTests : IDisposable
+{
+    private static readonly string Sentinel = CatalogGenerator.SentinelId;
+
+    private readonly ConcurrentQueue<string> sql = new();
+    private readonly PortalAppFactory factory = new();
+
+    public CartSelectionsTests()
+    {
+        factory.Settings["Basket:MaxSelections"] = "40";
+        factory.Settings["Seed:DemoObjectsPerDataset"] = "45";
+        factory.Settings["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information";
+        factory.ConfigureTestServices = services => services.AddSingleton<ILoggerProvider>(new SqlLog(sql));
+    }
+
+    public void Dispose() => factory.Dispose();
+
+    private async Task<List<string>> ObjectIdsAsync(int take)
+    {
+        await using var db = factory.CreateDbContext();
+        return await db.DataObjects.Where(o => o.DatasetId == Sentinel && o.Files.Any()).OrderBy(o => o.Id).Select(o => o.Id).Take(take).ToListAsync();
+    }
+
+    /// <summary>Adds the object as its own dated selection; returns the SQL the add ran.</summary>
+    private async Task<List<string>> AddOneAsync(HttpClient client, string objectId, HttpStatusCode expected = HttpStatusCode.OK)
+    {
+        sql.Clear();
+        var response = await client.PostAsJsonAsync("/api/order/basket/selection", new { includeIds = new[] { objectId } });
+        Assert.Equal(expected, response.StatusCode);
+        return [.. sql];
+    }
+
+    [Fact]
+    public async Task Adding_a_selection_runs_the_same_queries_whatever_the_cart_holds()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.User);
+        var ids = await ObjectIdsAsync(20);
+        var second = new List<string>();
+        var twentieth = new List<string>();
+        for (var i = 0; i < 20; i++)
+        {
+            // Each object twice over: the earlier selections overlap the later ones.
+            var commands = await AddOneAsync(client, ids[i]);
+            if (i == 1) second = commands;
+            if (i == 19) twentieth = commands;
+        }
+        // The first add of a dataset creates its selection; from the second on every add is alike.
+        Assert.NotEmpty(second);
+        Assert.Equal(second.Count, twentieth.Count);
+        // Same statements, same size: no query grows with the selections already in the cart (it once ORed all of them).
+        Assert.Equal(second.Sum(c => c.Length), twentieth.Sum(c => c.Length), tolerance: 200);
+
+        var basket = (await client.GetFromJsonAsync<JsonElement>("/api/order/basket")).Content();
+        var selection = basket.GetProperty("datasetSelections")[0];
+        Assert.Equal(20, selection.GetProperty("objectsCount").GetInt32());
+        Assert.Equal(20, selection.GetProperty("itemsSelections").GetArrayLength());
+        await using var db = factory.CreateDbContext();
+        var expectedFiles = await db.DataFiles.CountAsync(f => ids.Contains(f.DataObjectId) && SelectionQuery.OrderableTypes.Contains(f.DataType));
+        Assert.Equal(expectedFiles, selection.GetProperty("filesCount").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_cart_holds_a_documented_number_of_selections_and_the_next_add_is_a_409_that_writes_nothing()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.Admin);
+        var ids = await ObjectIdsAsync(41);
+        for (var i = 0; i < 40; i++)
+        {
+            await AddOneAsync(client, ids[i]);
+        }
+        sql.Clear();
+        var refused = await client.PostAsJsonAsync("/api/order/basket/selection", new { includeIds = new[] { ids[40] } });
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("CART_SELECTIONS_LIMIT", problem.GetProperty("code").GetString());
+        Assert.Contains("40", problem.GetProperty("detail").GetString());
+
+        var basket = (await client.GetFromJsonAsync<JsonElement>("/api/order/basket")).Content();
+        Assert.Equal(40, basket.GetProperty("datasetSelections")[0].GetProperty("objectsCount").GetInt32());
+        Assert.Equal(40, basket.GetProperty("datasetSelections")[0].GetProperty("itemsSelections").GetArrayLength());
+
+        // The cart at its maximum is still ordered whole: its 40 selections resolve in one query.
+        var order = await OrderTestKit.CreateOrderAsync(client, "forty selections");
+        var done = await OrderTestKit.WaitForOrderAsync(client, order.Id(), o => o.Status() is "DONE" or "RUNNING" or "FAILED");
+        Assert.NotEqual("FAILED", done.Status());
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(40, await db.OrderFiles.Where(f => f.OrderId == order.Id()).Select(f => f.DataObjectId).Distinct().CountAsync());
+        // The objects the cart held served its counts; the order took the cart and they are gone.
+        Assert.Equal(0, await db.BasketObjects.CountAsync(m => db.BasketDatasetSelections.Any(s => s.Id == m.DatasetSelectionId && s.Basket!.OrderId == order.Id())));
+    }
+
+    [Fact]
+    public async Task The_union_of_the_most_selections_a_cart_may_hold_is_one_query_the_database_accepts()
+    {
+        var ids = await ObjectIdsAsync(20);
+        // Each with a list of ids, a date range and a search: what an order of a full cart resolves at once.
+        var requests = Enumerable.Range(0, Regards.Portal.Basket.BasketOptions.MaxSelectionsCeiling).Select(i => new SelectionRequest
+        {
+            DatasetId = Sentinel, IncludeIds = [ids[i % ids.Count], .. Enumerable.Range(0, 50).Select(n => $"URN:none:{i}:{n}")],
+            ExcludeIds = [$"URN:other:{i}"], From = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc),
+        }).ToList();
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(20, await db.DataObjects.MatchingAny(requests, [Sentinel]).Orderable().CountAsync());
+    }
+
+    [Fact]
+    public async Task A_cart_written_before_carts_kept_their_objects_counts_right_when_it_changes()
+    {
+        var client = await factory.CreateClientForAsync(DemoUsers.Guest);
+        var ids = await ObjectIdsAsync(6);
+        await client.PostAsJsonAsync("/api/order/basket/selection", new { includeIds = ids.Take(4) });
+        // As the CartObjects migration leaves such a cart: counts written, no object rows.
+        await using (var db = factory.CreateDbContext())
+        {
+            Assert.Equal(4, await db.BasketObjects.CountAsync());
+            await db.BasketObjects.ExecuteDeleteAsync();
+        }
+        var response = await client.PostAsJsonAsync("/api/order/basket/selection", new { includeIds = ids.Skip(2) });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var selection = (await response.Content.ReadFromJsonAsync<JsonElement>()).Content().GetProperty("datasetSelections")[0];
+        Assert.Equal(6, selection.GetProperty("objectsCount").GetInt32());
+
+        // Removing the first selection keeps the objects the second holds too.
+        var first = selection.GetProperty("itemsSelections")[0].GetProperty("date").GetDateTime().ToUniversalTime().ToString("O");
+        var removed = await client.DeleteAsync($"/api/order/basket/dataset/{selection.GetProperty("id").GetInt64()}/{Uri.EscapeDataString(first)}");
+        Assert.Equal(HttpStatusCode.OK, removed.StatusCode);
+        Assert.Equal(4, (await removed.Content.ReadFromJsonAsync<JsonElement>()).Content().GetProperty("datasetSelections")[0].GetProperty("objectsCount").GetInt32());
+    }
+
+    private sealed class SqlLog(ConcurrentQueue<string> commands) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) =>
+            categoryName == "Microsoft.EntityFrameworkCore.Database.Command" ? new Logger(commands) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+
+        public void Dispose() { }
+
+        private sealed class Logger(ConcurrentQueue<string> commands) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => true;
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                // Executed commands (RelationalEventId.CommandExecuted) on carts and the catalog, without their timing line;
+                // the engine's polling of the orders' tables runs meanwhile and is not the add's.
+                if (eventId.Id == 20101)
+                {
+                    var text = formatter(state, exception);
+                    var command = text[(text.IndexOf('\n') + 1)..];
+                    if (command.Contains("Basket") || command.Contains("DataObjects"))
+                    {
+                        commands.Enqueue(command);
+                    }
+                }
+            }
+        }
+    }
+}
