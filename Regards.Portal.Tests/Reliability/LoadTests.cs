@@ -43,6 +43,10 @@ public sealed class LoadTests(ITestOutputHelper output) : IAsyncLifetime
         {
             ["Orders:PollInterval"] = "00:00:00.100",
             ["Logging:LogLevel:Default"] = "Warning",
+            // The hundred clients stand for a hundred users but share one account: the per-user limits on concurrent
+            // zips and metalinks (a few by default) are those of a hundred users here.
+            ["Downloads:MaxConcurrentZipsPerUser"] = $"{Clients}",
+            ["Downloads:MaxConcurrentMetalinksPerUser"] = $"{Clients}",
         });
         using var owner = portal.CreateClient();
         owner.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(owner, DemoUsers.User, "Regards!User1"));

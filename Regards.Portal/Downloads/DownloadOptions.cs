@@ -25,6 +25,25 @@ public sealed class DownloadOptions : IValidatableObject
     /// <summary>Seconds a client is told to wait before asking again for a file still being staged.</summary>
     [Range(1, 86_400)] public int RetryAfterSeconds { get; set; } = 30;
 
+    /// <summary>"Not ready" answers one caller (user or token owner) gets for one file within <see cref="RetryAfterSeconds"/>;
+    /// beyond, 429 + Retry-After until that window ends, with no database work (<see cref="NotReadyThrottle"/>).</summary>
+    [Range(1, 10_000)] public int NotReadyRequestLimit { get; set; } = 5;
+
+    /// <summary>Zips one user (the order's owner) may be sent at the same time, per instance; beyond, 429 + Retry-After. -1 = unlimited.</summary>
+    [Range(-1, 10_000)] public int MaxConcurrentZipsPerUser { get; set; } = 3;
+
+    /// <summary>Metalinks one user (the order's owner) may be sent at the same time, per instance; beyond, 429 + Retry-After. -1 = unlimited.</summary>
+    [Range(-1, 10_000)] public int MaxConcurrentMetalinksPerUser { get; set; } = 5;
+
+    /// <summary>
+    /// Bytes per second a client must take of a file, zip or metalink: a client that takes a 64 KB piece of the response
+    /// in no more than <see cref="MinResponseDataRateGracePeriod"/> plus 64 KB at this rate keeps its connection, one that
+    /// stalls longer is dropped and its slots and quota reservations are released (<see cref="StallWatchdog"/>). 0 = off.
+    /// </summary>
+    [Range(0, int.MaxValue)] public int MinResponseDataRate { get; set; } = 4096;
+
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")] public TimeSpan MinResponseDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>The public address of the portal used in metalinks and e-mails (behind a proxy); empty = from the request.</summary>
     [Url] public string? PublicBaseUrl { get; set; }
 
@@ -39,6 +58,14 @@ public sealed class DownloadOptions : IValidatableObject
         if (DefaultMaxConcurrentDownloads == 0)
         {
             yield return new ValidationResult("DefaultMaxConcurrentDownloads is -1 (unlimited) or a positive number.", [nameof(DefaultMaxConcurrentDownloads)]);
+        }
+        if (MaxConcurrentZipsPerUser == 0)
+        {
+            yield return new ValidationResult("MaxConcurrentZipsPerUser is -1 (unlimited) or a positive number.", [nameof(MaxConcurrentZipsPerUser)]);
+        }
+        if (MaxConcurrentMetalinksPerUser == 0)
+        {
+            yield return new ValidationResult("MaxConcurrentMetalinksPerUser is -1 (unlimited) or a positive number.", [nameof(MaxConcurrentMetalinksPerUser)]);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Regards.Portal.Admin;
 using Regards.Portal.Data;
 using Regards.Portal.Infrastructure;
@@ -12,10 +13,19 @@ public sealed record DownloadLimits(int MaxDownloads, int MaxConcurrentDownloads
     public int? Remaining => MaxDownloads < 0 ? null : Math.Max(0, MaxDownloads - DownloadsCount);
 }
 
+/// <summary>What a user's concurrent responses are counted as: every file or zip response (the admin setting
+/// <c>MaxConcurrentDownloads</c>), and zips and metalinks each on their own (<see cref="DownloadOptions"/>).</summary>
+public enum ConcurrencyKind
+{
+    Download,
+    Zip,
+    Metalink,
+}
+
 /// <summary>
 /// Per-user download quotas of api.md: completed raw-data downloads counted in the database (atomic increments)
 /// while a quota applies to the user (unlimited users cost no write per download),
-/// concurrent downloads counted in this instance (a slot is held for the duration of one response).
+/// concurrent responses counted in this instance (a slot is held for the duration of one response).
 /// </summary>
 public sealed class DownloadQuotas
 {
@@ -26,16 +36,18 @@ public sealed class DownloadQuotas
     private readonly IDbContextFactory<PortalDbContext> dbFactory;
     private readonly PortalSettingsService settings;
     private readonly TimeProvider time;
-    private readonly ConcurrentDictionary<string, int> running = new(StringComparer.OrdinalIgnoreCase);
+    private readonly DownloadOptions options;
+    private readonly ConcurrentDictionary<(ConcurrencyKind Kind, string Owner), int> running = new();
 
     /// <summary>Users without a completed-downloads quota: nothing to count, so their limits need no query per download.</summary>
     private readonly ConcurrentDictionary<string, (DownloadLimits Limits, DateTime Until)> unlimited = new(StringComparer.OrdinalIgnoreCase);
 
-    public DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory, PortalSettingsService settings, TimeProvider time)
+    public DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory, PortalSettingsService settings, TimeProvider time, IOptions<DownloadOptions> options)
     {
         this.dbFactory = dbFactory;
         this.settings = settings;
         this.time = time;
+        this.options = options.Value;
         settings.Changed += unlimited.Clear;
     }
 
@@ -77,14 +89,45 @@ public sealed class DownloadQuotas
                 $"The download quota of {limits.MaxDownloads} files is used up; ask an administrator to raise it.");
         }
         var max = limits.MaxConcurrentDownloads;
-        var taken = running.AddOrUpdate(owner, 1, (_, n) => n + 1);
+        if (!TryEnter(ConcurrencyKind.Download, owner, max))
+        {
+            throw new PortalException(StatusCodes.Status429TooManyRequests, "TOO_MANY_CONCURRENT_DOWNLOADS",
+                $"At most {max} downloads at the same time; retry when one has finished.") { RetryAfterSeconds = ConcurrencyRetryAfterSeconds };
+        }
+        return new DownloadSlot(this, ConcurrencyKind.Download, owner, limits);
+    }
+
+    /// <summary>
+    /// Takes one of the user's zip or metalink slots (<see cref="DownloadOptions.MaxConcurrentZipsPerUser"/>,
+    /// <see cref="DownloadOptions.MaxConcurrentMetalinksPerUser"/>) or answers 429 + Retry-After; no database work.
+    /// </summary>
+    public DownloadSlot AcquireStream(string owner, ConcurrencyKind kind)
+    {
+        var (max, what) = kind switch
+        {
+            ConcurrencyKind.Zip => (options.MaxConcurrentZipsPerUser, "zips"),
+            ConcurrencyKind.Metalink => (options.MaxConcurrentMetalinksPerUser, "metalinks"),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+        if (!TryEnter(kind, owner, max))
+        {
+            throw new PortalException(StatusCodes.Status429TooManyRequests, $"TOO_MANY_CONCURRENT_{what.ToUpperInvariant()}",
+                $"At most {max} {what} at the same time for one user; retry when one has finished.") { RetryAfterSeconds = ConcurrencyRetryAfterSeconds };
+        }
+        return new DownloadSlot(this, kind, owner, null);
+    }
+
+    private const int ConcurrencyRetryAfterSeconds = 5;
+
+    private bool TryEnter(ConcurrencyKind kind, string owner, int max)
+    {
+        var taken = running.AddOrUpdate((kind, owner.ToUpperInvariant()), 1, (_, n) => n + 1);
         if (max >= 0 && taken > max)
         {
-            Release(owner);
-            throw new PortalException(StatusCodes.Status429TooManyRequests, "TOO_MANY_CONCURRENT_DOWNLOADS",
-                $"At most {max} downloads at the same time; retry when one has finished.") { RetryAfterSeconds = 5 };
+            Release(kind, owner);
+            return false;
         }
-        return new DownloadSlot(this, owner, limits);
+        return true;
     }
 
     /// <summary>
@@ -171,25 +214,33 @@ public sealed class DownloadQuotas
         }
     }
 
-    /// <summary>The user's downloads in progress on this instance.</summary>
-    internal int Running(string owner) => running.GetValueOrDefault(owner);
+    /// <summary>The user's responses of that kind in progress on this instance.</summary>
+    internal int Running(string owner, ConcurrencyKind kind = ConcurrencyKind.Download) => running.GetValueOrDefault((kind, owner.ToUpperInvariant()));
 
-    internal void Release(string owner) =>
-        running.AddOrUpdate(owner, 0, (_, n) => Math.Max(0, n - 1));
+    internal void Release(ConcurrencyKind kind, string owner)
+    {
+        var key = (kind, owner.ToUpperInvariant());
+        if (running.AddOrUpdate(key, 0, (_, n) => Math.Max(0, n - 1)) == 0)
+        {
+            // Bounded: a user with nothing running takes no entry (a racing take re-adds it).
+            running.TryRemove(KeyValuePair.Create(key, 0));
+        }
+    }
 }
 
-/// <summary>One running download; disposing gives the concurrency slot back.</summary>
-public sealed class DownloadSlot(DownloadQuotas quotas, string owner, DownloadLimits limits) : IDisposable
+/// <summary>One running response; disposing gives the concurrency slot back.</summary>
+public sealed class DownloadSlot(DownloadQuotas quotas, ConcurrencyKind kind, string owner, DownloadLimits? limits) : IDisposable
 {
     private int released;
 
-    public DownloadLimits Limits => limits;
+    /// <summary>The owner's limits (download slots only).</summary>
+    public DownloadLimits Limits => limits ?? throw new InvalidOperationException("A zip or metalink slot carries no limits.");
 
     public void Dispose()
     {
         if (Interlocked.Exchange(ref released, 1) == 0)
         {
-            quotas.Release(owner);
+            quotas.Release(kind, owner);
         }
     }
 }

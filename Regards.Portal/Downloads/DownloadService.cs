@@ -42,6 +42,21 @@ public sealed record OrderFileDto(
     public OrderFileDto Absolute(Hateoas hateoas) => this with { Uri = hateoas.Href(Uri), DownloadUrl = hateoas.Href(DownloadUrl) };
 }
 
+/// <summary>One file response under way (<see cref="DownloadService.StartFileResponseAsync"/>).</summary>
+public sealed class FileResponse(DownloadFile file, string recipient, DownloadSlot slot, long start, long length, bool quotaReserved, DeliveryLedger.ResponseUnderWay underWay)
+{
+    public DownloadFile File => file;
+    public string Recipient => recipient;
+    public DownloadSlot Slot => slot;
+    public long Start => start;
+    public long Length => length;
+    public bool QuotaReserved => quotaReserved;
+    internal DeliveryLedger.ResponseUnderWay UnderWay => underWay;
+
+    /// <summary>Its outcome was recorded.</summary>
+    public bool Ended { get; internal set; }
+}
+
 /// <summary>The order a zip or metalink is made of (access and state already checked).</summary>
 public sealed record DownloadableOrder(long Id, string Owner, string Label, DateTime? ExpirationDate);
 
@@ -55,6 +70,9 @@ public sealed class DownloadService(
     IOrderFileEvents fileEvents,
     OrderTokens tokens,
     DownloadQuotas quotas,
+    DeliveryLedger ledger,
+    StallWatchdog watchdog,
+    NotReadyThrottle notReady,
     FileLookupCache lookups,
     IOptions<DownloadOptions> options,
     TimeProvider time,
@@ -165,45 +183,99 @@ public sealed class DownloadService(
 
     public Stream OpenRead(DownloadFile file) => storage.OpenRead(file.OrderId, file.Ref);
 
-    /// <summary>Whether a response ending at the file's last byte counts against the owner's quota of completed downloads.</summary>
+    /// <summary>Whether the file's download counts against the owner's quota of completed downloads.</summary>
     public static bool CountsAgainstQuota(DownloadFile file, DownloadSlot slot) => file.DataType == DataType.RawData && slot.Limits.MaxDownloads >= 0;
 
     /// <summary>
-    /// Reserves the quota a response ending at the last byte will use, before it starts: 429 when it is used up.
-    /// Returns whether something was reserved (to give back if the response does not complete).
+    /// Before the bytes <c>[start, start + length)</c> of the file go to <paramref name="recipient"/>: a raw file of a
+    /// user under a quota reserves one completed download, whatever the range (parallel requests cannot all pass a
+    /// check made before any of them is counted; 429 when the quota is used up). The reservation is kept only if this
+    /// response completes the file for its recipient (<see cref="EndFileResponseAsync"/>).
     /// </summary>
-    public async Task<bool> ReserveQuotaAsync(DownloadFile file, DownloadSlot slot, CancellationToken cancellationToken)
+    public async Task<FileResponse> StartFileResponseAsync(DownloadFile file, string recipient, DownloadSlot slot, long start, long length, CancellationToken cancellationToken)
     {
-        if (!CountsAgainstQuota(file, slot))
+        var reserved = false;
+        if (CountsAgainstQuota(file, slot))
         {
-            return false;
+            if (!await quotas.TryReserveAsync(file.Owner, slot.Limits, cancellationToken))
+            {
+                throw new PortalException(StatusCodes.Status429TooManyRequests, "DOWNLOAD_QUOTA_EXCEEDED",
+                    $"The download quota of {slot.Limits.MaxDownloads} files is used up; ask an administrator to raise it.");
+            }
+            reserved = true;
         }
-        if (!await quotas.TryReserveAsync(file.Owner, slot.Limits, cancellationToken))
-        {
-            throw new PortalException(StatusCodes.Status429TooManyRequests, "DOWNLOAD_QUOTA_EXCEEDED",
-                $"The download quota of {slot.Limits.MaxDownloads} files is used up; ask an administrator to raise it.");
-        }
-        return true;
+        return new FileResponse(file, recipient, slot, start, length, reserved, ledger.Begin(file.Id, recipient));
     }
 
-    /// <summary>A response ending at the file's last byte completed (its quota was reserved before it started).</summary>
-    public async Task FileDeliveredAsync(DownloadFile file, CancellationToken cancellationToken)
+    /// <summary>
+    /// After a file response: <paramref name="delivered"/> bytes from its start reached the client (all of them unless
+    /// <paramref name="cut"/>). Once every byte of the file reached the recipient, over this and earlier responses, the
+    /// file is DOWNLOADED (which frees its sub-order's slot) and the reservation counts; otherwise the reservation goes
+    /// back, and a cut response with no other of that file under way marks it DOWNLOAD_ERROR "only x/y bytes" (a
+    /// segmented client that drops one connection while the others go on has not failed).
+    /// </summary>
+    public async Task EndFileResponseAsync(FileResponse response, long delivered, bool cut)
     {
-        // A file downloaded again changes no state: no write, no progress recompute.
-        if (file.State != OrderFileState.Downloaded)
+        if (response.Ended)
         {
-            await fileEvents.FilesDownloadedAsync(file.OrderId, [file.Id], cancellationToken);
+            return;
+        }
+        response.Ended = true;
+        var file = response.File;
+        var othersUnderWay = response.UnderWay.OthersUnderWay;
+        try
+        {
+            bool complete;
+            if (!cut && response.Start == 0 && response.Length == file.Size)
+            {
+                // The whole file in one response: nothing to look up; a partial record of an earlier try goes (a write
+                // spared when it changes nothing: a file downloaded again by a user without a quota).
+                complete = true;
+                if (file.State != OrderFileState.Downloaded || response.QuotaReserved)
+                {
+                    await ledger.ForgetAsync([file.Id], response.Recipient, CancellationToken.None);
+                }
+            }
+            else
+            {
+                complete = delivered > 0 && await ledger.RecordAsync(response.UnderWay, file.Size, response.Start, response.Start + delivered, CancellationToken.None);
+            }
+            if (complete)
+            {
+                // A file downloaded again changes no state: no write, no progress recompute.
+                if (file.State != OrderFileState.Downloaded)
+                {
+                    await fileEvents.FilesDownloadedAsync(file.OrderId, [file.Id], CancellationToken.None);
+                }
+                return;
+            }
+            if (response.QuotaReserved)
+            {
+                await quotas.ReleaseReservationAsync(file.Owner, response.Slot.Limits);
+            }
+            if (cut && !othersUnderWay)
+            {
+                await fileEvents.FileDownloadFailedAsync(file.OrderId, file.Id, $"only {response.Start + delivered}/{file.Size} bytes", CancellationToken.None);
+            }
+        }
+        finally
+        {
+            response.UnderWay.Dispose();
         }
     }
 
-    public async Task FileCutAsync(DownloadFile file, long sent, long expected, DownloadSlot slot, bool quotaReserved)
-    {
-        if (quotaReserved)
-        {
-            await quotas.ReleaseReservationAsync(file.Owner, slot.Limits);
-        }
-        await fileEvents.FileDownloadFailedAsync(file.OrderId, file.Id, $"only {sent}/{expected} bytes", CancellationToken.None);
-    }
+    /// <summary>The body of a download response: counts what the connection took, drops a client that stalls.</summary>
+    public ResponseWriter OpenResponse(HttpContext context) => watchdog.Open(context);
+
+    /// <summary>Before any lookup: seconds to wait when the caller has had its "not ready" answers for that file (429), else null.</summary>
+    public int? NotReadyRetryAfter(string caller, long fileId) => notReady.RetryAfter(caller, fileId);
+
+    /// <summary>A "not ready" answer about to be given; false (429 instead, with the seconds to wait) past the caller's share.</summary>
+    public bool CountNotReady(string caller, DownloadFile file, out int retryAfter) =>
+        notReady.TryCount(caller, file.Id, file.OrderId, file.OrderExpiresAt, out retryAfter);
+
+    /// <summary>One of the owner's zip or metalink slots, or 429.</summary>
+    public DownloadSlot AcquireStreamSlot(string owner, ConcurrencyKind kind) => quotas.AcquireStream(owner, kind);
 
     public Task<DownloadSlot> AcquireSlotAsync(string owner, CancellationToken cancellationToken) => quotas.AcquireAsync(owner, cancellationToken);
 
@@ -230,7 +302,7 @@ public sealed class DownloadService(
     /// a time. Only once the whole archive was written do the zipped files become DOWNLOADED (so a client that
     /// disconnects changes nothing); that also frees the owner's throttle slots so the next sub-orders start.
     /// </summary>
-    public async Task WriteZipAsync(DownloadableOrder order, DownloadSlot slot, Stream output, CancellationToken cancellationToken)
+    public async Task WriteZipAsync(DownloadableOrder order, string recipient, DownloadSlot slot, ResponseWriter output, CancellationToken cancellationToken)
     {
         var zip = new ZipStreamWriter(output);
         var names = new UniqueNames();
@@ -327,8 +399,9 @@ public sealed class DownloadService(
                 await using var noticeStream = new MemoryStream(Encoding.UTF8.GetBytes(text));
                 await zip.AddEntryAsync(names.Next("NOTICE.txt"), noticeStream, now, cancellationToken);
             }
+            // Every write's result said the connection took it (a write after the client left throws, even before the
+            // request is signalled aborted): the archive reached the client.
             await zip.FinishAsync(cancellationToken);
-            // Kestrel may accept writes after the client left; only an archive written to a live connection counts.
             cancellationToken.ThrowIfCancellationRequested();
         }
         catch when (reserved > 0)
@@ -343,6 +416,7 @@ public sealed class DownloadService(
 
         // The archive is complete: from here on, the client's disconnection must not undo the states.
         logger.LogInformation("Zip of order {OrderId}: {Files} files sent", order.Id, zipped.Count);
+        await ledger.ForgetAsync(zipped, recipient, CancellationToken.None);
         await fileEvents.FilesDownloadedAsync(order.Id, zipped, CancellationToken.None);
     }
 

@@ -47,14 +47,16 @@ public static class DownloadsEndpoints
 
     private static async Task<IResult> Zip(long id, HttpContext context, ClaimsPrincipal principal, DownloadService downloads)
     {
-        var order = await downloads.PrepareZipAsync(Caller.Require(principal), id, context.RequestAborted);
+        var caller = Caller.Require(principal);
+        var order = await downloads.PrepareZipAsync(caller, id, context.RequestAborted);
         if (order is null)
         {
             return TypedResults.NoContent();
         }
+        using var zipSlot = downloads.AcquireStreamSlot(order.Owner, ConcurrencyKind.Zip);
         using var slot = await downloads.AcquireSlotAsync(order.Owner, context.RequestAborted);
-        await StreamAsync(context, "application/zip", downloads.ZipFileName(order),
-            body => downloads.WriteZipAsync(order, slot, body, context.RequestAborted));
+        await StreamAsync(context, downloads, "application/zip", downloads.ZipFileName(order),
+            body => downloads.WriteZipAsync(order, caller.Email, slot, body, context.RequestAborted));
         return Results.Empty;
     }
 
@@ -75,39 +77,62 @@ public static class DownloadsEndpoints
         return Results.Empty;
     }
 
-    private static Task WriteMetalinkAsync(HttpContext context, DownloadService downloads, DownloadableOrder order, string token, MetalinkFormat format, int? notReady)
+    private static async Task WriteMetalinkAsync(HttpContext context, DownloadService downloads, DownloadableOrder order, string token, MetalinkFormat format, int? notReady)
     {
+        using var slot = downloads.AcquireStreamSlot(order.Owner, ConcurrencyKind.Metalink);
         var baseUrl = downloads.PublicBaseUrl(context.Request);
-        return StreamAsync(context, MetalinkWriter.ContentType(format), downloads.MetalinkFileName(order, format),
+        await StreamAsync(context, downloads, MetalinkWriter.ContentType(format), downloads.MetalinkFileName(order, format),
             body => downloads.WriteMetalinkAsync(order, token, baseUrl, format, notReady == 503, body, context.RequestAborted));
     }
 
     private static async Task File(long fileId, int? notReady, HttpContext context, ClaimsPrincipal principal, DownloadService downloads)
     {
-        var file = await downloads.GetFileAsync(Caller.Require(principal), fileId, context.RequestAborted);
-        await FileResponder.ServeAsync(context, downloads, file, notReady == 503);
+        var caller = Caller.Require(principal);
+        // A caller who asked too often for a file not ready yet is answered before any database work.
+        if (downloads.NotReadyRetryAfter(caller.Email, fileId) is { } wait)
+        {
+            await NotReadyTooOftenAsync(context, wait);
+            return;
+        }
+        var file = await downloads.GetFileAsync(caller, fileId, context.RequestAborted);
+        await FileResponder.ServeAsync(context, downloads, file, caller.Email, notReady == 503);
     }
 
     private static async Task PublicFile(long fileId, string? orderToken, int? notReady, HttpContext context, DownloadService downloads)
     {
         var claims = downloads.RequireToken(orderToken);
+        if (downloads.NotReadyRetryAfter(claims.Owner, fileId) is { } wait)
+        {
+            await NotReadyTooOftenAsync(context, wait);
+            return;
+        }
         var file = await downloads.GetPublicFileAsync(claims, fileId, context.RequestAborted);
-        await FileResponder.ServeAsync(context, downloads, file, notReady == 503);
+        await FileResponder.ServeAsync(context, downloads, file, claims.Owner, notReady == 503);
     }
 
-    /// <summary>Headers, then the body written straight to the response; a client that leaves just ends the stream.</summary>
-    private static async Task StreamAsync(HttpContext context, string contentType, string fileName, Func<Stream, Task> write)
+    /// <summary>429 + Retry-After for a caller asking too often for a file still being staged (written here, not thrown:
+    /// a flooding client must cost little).</summary>
+    internal static Task NotReadyTooOftenAsync(HttpContext context, int retryAfterSeconds)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ApiProblems.Result(StatusCodes.Status429TooManyRequests, "FILE_NOT_READY_ASKED_TOO_OFTEN",
+            $"This file is still being made available and was asked for too often; ask again in {retryAfterSeconds} s.").ExecuteAsync(context);
+    }
+
+    /// <summary>Headers, then the body written straight to the response; a client that leaves (or stalls) just ends the stream.</summary>
+    private static async Task StreamAsync(HttpContext context, DownloadService downloads, string contentType, string fileName, Func<ResponseWriter, Task> write)
     {
         var response = context.Response;
         response.ContentType = contentType;
         response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = fileName }.ToString();
         response.Headers.CacheControl = "no-store";
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await using var body = downloads.OpenResponse(context);
         try
         {
-            await write(response.Body);
+            await write(body);
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is ClientGoneException || (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested))
         {
             context.Abort();
         }

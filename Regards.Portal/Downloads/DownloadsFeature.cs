@@ -7,6 +7,9 @@ public static class DownloadsFeature
         services.AddOptions<DownloadOptions>().Bind(configuration.GetSection(DownloadOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<OrderTokens>();
         services.AddSingleton<DownloadQuotas>();
+        services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<StallWatchdog>();
+        services.AddSingleton<NotReadyThrottle>();
         services.AddSingleton(sp => new FileLookupCache(sp.GetRequiredService<Orders.OrderChangeNotifier>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DownloadOptions>>().Value.FileLookupLifetime));
         services.AddSingleton<DownloadService>();

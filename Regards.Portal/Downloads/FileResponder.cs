@@ -9,18 +9,26 @@ using Regards.Portal.Orders;
 namespace Regards.Portal.Downloads;
 
 /// <summary>
-/// Answers a single-file GET or HEAD (session or public token): 202/503 while staging, 422 in error, else the bytes
-/// with ranges (206), ETag and If-Range. A GET whose response reached the file's last byte marks the file DOWNLOADED;
-/// one cut short marks it DOWNLOAD_ERROR "only x/y bytes".
+/// Answers a single-file GET or HEAD (session or public token): 202/503 while staging (429 past the caller's share of
+/// those answers), 422 in error, else the bytes with ranges (206), ETag and If-Range. What the connection took of each
+/// response is recorded for its recipient (<see cref="DeliveryLedger"/>): the file becomes DOWNLOADED, counts against
+/// the quota and frees its sub-order once all its bytes reached them, in one response or in several ranges; a
+/// response cut short with no other of that file under way marks it DOWNLOAD_ERROR "only x/y bytes".
 /// </summary>
 public static class FileResponder
 {
-    public static async Task ServeAsync(HttpContext context, DownloadService downloads, DownloadFile file, bool notReady503)
+    /// <param name="recipient">Who receives the bytes: the signed-in user, or the owner of the public token.</param>
+    public static async Task ServeAsync(HttpContext context, DownloadService downloads, DownloadFile file, string recipient, bool notReady503)
     {
         var response = context.Response;
         var cancellationToken = context.RequestAborted;
         if (file.State == OrderFileState.Pending)
         {
+            if (!downloads.CountNotReady(recipient, file, out var wait))
+            {
+                await DownloadsEndpoints.NotReadyTooOftenAsync(context, wait);
+                return;
+            }
             var seconds = downloads.Options.RetryAfterSeconds;
             response.StatusCode = notReady503 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status202Accepted;
             response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
@@ -77,11 +85,13 @@ public static class FileResponder
         {
             return;
         }
-        var completes = end == size - 1 || size == 0;
-        var quotaReserved = completes && await downloads.ReserveQuotaAsync(file, slot, cancellationToken);
+        // A raw file of a user under a quota reserves a download before its bytes go (429 when used up).
+        var delivery = await downloads.StartFileResponseAsync(file, recipient, slot, start, length, cancellationToken);
 
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await using var body = downloads.OpenResponse(context);
         long sent = 0;
+        var cut = true;
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(downloads.Options.CopyBufferSize, Math.Max(1, length)));
         try
         {
@@ -93,36 +103,29 @@ public static class FileResponder
                 {
                     throw new IOException("The stored file is shorter than its catalog size.");
                 }
-                cancellationToken.ThrowIfCancellationRequested();
-                await response.Body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                await body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 sent += read;
             }
-            await response.Body.FlushAsync(cancellationToken);
-            cancellationToken.ThrowIfCancellationRequested();
+            await body.FlushAsync(cancellationToken);
+            cut = false;
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
         {
-            await downloads.FileCutAsync(file, start + sent, size, slot, quotaReserved);
-            if (!response.HasStarted && e is IOException)
+            if (!response.HasStarted && e is IOException and not ClientGoneException)
             {
+                await downloads.EndFileResponseAsync(delivery, body.Delivered, cut: true);
                 throw PortalException.NotFound("File content");
             }
             context.Abort();
-            return;
-        }
-        catch when (quotaReserved)
-        {
-            // Any other failure: the reservation goes back, the error goes on.
-            await downloads.FileCutAsync(file, start + sent, size, slot, quotaReserved);
-            throw;
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
-        }
-        if (completes)
-        {
-            await downloads.FileDeliveredAsync(file, CancellationToken.None);
+            if (!delivery.Ended)
+            {
+                // Also after any other failure: the reservation goes back, the error (if any) goes on.
+                await downloads.EndFileResponseAsync(delivery, body.Delivered, cut);
+            }
         }
     }
 

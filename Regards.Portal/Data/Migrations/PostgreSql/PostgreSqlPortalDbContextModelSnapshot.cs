@@ -706,6 +706,34 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Regards.Portal.Downloads.FileDelivery", b =>
+                {
+                    b.Property<long>("OrderFileId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Recipient")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Ranges")
+                        .IsRequired()
+                        .HasMaxLength(1280)
+                        .HasColumnType("character varying(1280)")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrderFileId", "Recipient");
+
+                    b.ToTable("FileDeliveries", (string)null);
+                });
+
             modelBuilder.Entity("Regards.Portal.Identity.AttemptCounter", b =>
                 {
                     b.Property<string>("Key")
@@ -1274,6 +1302,15 @@ namespace Regards.Portal.Data.Migrations.PostgreSql
                         .IsRequired();
 
                     b.Navigation("Dataset");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Downloads.FileDelivery", b =>
+                {
+                    b.HasOne("Regards.Portal.Orders.OrderFile", null)
+                        .WithMany()
+                        .HasForeignKey("OrderFileId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Orders.DatasetTask", b =>

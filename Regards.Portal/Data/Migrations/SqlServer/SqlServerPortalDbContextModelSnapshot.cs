@@ -640,6 +640,32 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Regards.Portal.Downloads.FileDelivery", b =>
+                {
+                    b.Property<long>("OrderFileId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Recipient")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<string>("Ranges")
+                        .IsRequired()
+                        .HasMaxLength(1280)
+                        .HasColumnType("nvarchar(1280)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("bigint");
+
+                    b.HasKey("OrderFileId", "Recipient");
+
+                    b.ToTable("FileDeliveries", (string)null);
+                });
+
             modelBuilder.Entity("Regards.Portal.Identity.AttemptCounter", b =>
                 {
                     b.Property<string>("Key")
@@ -1178,6 +1204,15 @@ namespace Regards.Portal.Data.Migrations.SqlServer
                         .IsRequired();
 
                     b.Navigation("Dataset");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Downloads.FileDelivery", b =>
+                {
+                    b.HasOne("Regards.Portal.Orders.OrderFile", null)
+                        .WithMany()
+                        .HasForeignKey("OrderFileId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Orders.DatasetTask", b =>

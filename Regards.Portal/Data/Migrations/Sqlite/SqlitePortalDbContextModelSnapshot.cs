@@ -619,6 +619,32 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("Regards.Portal.Downloads.FileDelivery", b =>
+                {
+                    b.Property<long>("OrderFileId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Recipient")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Ranges")
+                        .IsRequired()
+                        .HasMaxLength(1280)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Version")
+                        .IsConcurrencyToken()
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("OrderFileId", "Recipient");
+
+                    b.ToTable("FileDeliveries", (string)null);
+                });
+
             modelBuilder.Entity("Regards.Portal.Identity.AttemptCounter", b =>
                 {
                     b.Property<string>("Key")
@@ -1146,6 +1172,15 @@ namespace Regards.Portal.Data.Migrations.Sqlite
                         .IsRequired();
 
                     b.Navigation("Dataset");
+                });
+
+            modelBuilder.Entity("Regards.Portal.Downloads.FileDelivery", b =>
+                {
+                    b.HasOne("Regards.Portal.Orders.OrderFile", null)
+                        .WithMany()
+                        .HasForeignKey("OrderFileId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Regards.Portal.Orders.DatasetTask", b =>

@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using System.IO.Pipelines;
+using Microsoft.Extensions.Options;
+
+namespace Regards.Portal.Downloads;
+
+/// <summary>The client left (or was dropped for taking no data): what was being written did not go.</summary>
+public sealed class ClientGoneException(string message) : IOException(message);
+
+/// <summary>
+/// The body of a download response (file, zip, metalink), written to the server's connection pipe:
+/// <list type="bullet">
+/// <item>it counts the bytes the connection took (<see cref="Delivered"/>) and throws <see cref="ClientGoneException"/>
+/// at the first write after the client has left. Kestrel accepts writes, and discards them, from the moment the
+/// connection is gone until it signals the request aborted a moment later (on the thread pool), and after the last
+/// byte of a response with a Content-Length it never signals it: a response written to its end is delivered only if
+/// every write's result says that the connection still took it.</item>
+/// <item>a write the client does not take within the grace period plus the time to take it at
+/// <see cref="DownloadOptions.MinResponseDataRate"/> drops the connection (<see cref="StallWatchdog"/>): a client that
+/// opens a zip and stops reading releases its slot and its quota reservations.</item>
+/// </list>
+/// Writes go in pieces of at most 64 KB (the connection's buffer) so that each one's deadline measures the client.
+/// </summary>
+public sealed class ResponseWriter : Stream
+{
+    public const int PieceSize = 64 * 1024;
+
+    private readonly HttpContext context;
+    private readonly PipeWriter writer;
+    private readonly StallWatchdog? watchdog;
+    private readonly Lock gate = new();
+    private long delivered;
+    private long deadline;
+    private bool stalled;
+    private bool disposed;
+
+    internal ResponseWriter(HttpContext context, StallWatchdog? watchdog)
+    {
+        this.context = context;
+        writer = context.Response.BodyWriter;
+        this.watchdog = watchdog;
+        watchdog?.Watch(this);
+    }
+
+    /// <summary>Bytes the connection took while the client was there.</summary>
+    public long Delivered => Interlocked.Read(ref delivered);
+
+    /// <summary>Dropped for taking no data.</summary>
+    public bool Stalled
+    {
+        get
+        {
+            lock (gate)
+            {
+                return stalled;
+            }
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (!buffer.IsEmpty)
+        {
+            var piece = buffer[..Math.Min(buffer.Length, PieceSize)];
+            Check(await Watched(writer.WriteAsync(piece, cancellationToken), piece.Length));
+            Interlocked.Add(ref delivered, piece.Length);
+            buffer = buffer[piece.Length..];
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async Task FlushAsync(CancellationToken cancellationToken) =>
+        Check(await Watched(writer.FlushAsync(cancellationToken), PieceSize));
+
+    private ValueTask<FlushResult> Watched(ValueTask<FlushResult> pending, int bytes) =>
+        pending.IsCompleted || watchdog is null ? pending : AwaitWatched(pending, bytes);
+
+    private async ValueTask<FlushResult> AwaitWatched(ValueTask<FlushResult> pending, int bytes)
+    {
+        Volatile.Write(ref deadline, watchdog!.DeadlineFor(bytes));
+        try
+        {
+            return await pending;
+        }
+        finally
+        {
+            Volatile.Write(ref deadline, 0);
+        }
+    }
+
+    private void Check(FlushResult result)
+    {
+        if (Stalled)
+        {
+            throw new ClientGoneException("The client took no data for too long and was dropped.");
+        }
+        if (result.IsCompleted || result.IsCanceled)
+        {
+            throw new ClientGoneException("The client left.");
+        }
+    }
+
+    /// <summary>Called by the watchdog: drops the connection when a write has waited past its deadline.</summary>
+    internal bool DropIfStalled(long now)
+    {
+        var due = Volatile.Read(ref deadline);
+        if (due == 0 || now <= due)
+        {
+            return false;
+        }
+        lock (gate)
+        {
+            // Under the lock that Dispose takes: the request is still this one (a connection's context is reused).
+            if (disposed || stalled)
+            {
+                return false;
+            }
+            stalled = true;
+            context.Abort();
+            return true;
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            lock (gate)
+            {
+                disposed = true;
+            }
+            watchdog?.Forget(this);
+        }
+        base.Dispose(disposing);
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    // Synchronous writes are refused by the server; a synchronous flush has nothing to do (every write flushes).
+    public override void Flush()
+    {
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) =>
+        throw new InvalidOperationException("Download responses are written asynchronously.");
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// Drops download responses whose client stopped taking data: once a second it looks at the writes waiting for their
+/// client, and aborts the connection of one waiting past its deadline (<see cref="DownloadOptions.MinResponseDataRate"/>,
+/// <see cref="DownloadOptions.MinResponseDataRateGracePeriod"/>). One timer for all responses; none when the rate is 0.
+/// </summary>
+public sealed class StallWatchdog : IDisposable
+{
+    private readonly ConcurrentDictionary<ResponseWriter, byte> watched = new();
+    private readonly TimeProvider time;
+    private readonly ILogger<StallWatchdog> logger;
+    private readonly ITimer? timer;
+    private readonly long grace;
+    private readonly double ticksPerByte;
+
+    public StallWatchdog(IOptions<DownloadOptions> options, TimeProvider time, ILogger<StallWatchdog> logger)
+    {
+        this.time = time;
+        this.logger = logger;
+        var o = options.Value;
+        Enabled = o.MinResponseDataRate > 0;
+        grace = (long)(o.MinResponseDataRateGracePeriod.TotalSeconds * time.TimestampFrequency);
+        ticksPerByte = Enabled ? (double)time.TimestampFrequency / o.MinResponseDataRate : 0;
+        if (Enabled)
+        {
+            var period = TimeSpan.FromMilliseconds(Math.Clamp(o.MinResponseDataRateGracePeriod.TotalMilliseconds / 2, 100, 1000));
+            timer = time.CreateTimer(_ => Check(), null, period, period);
+        }
+    }
+
+    public bool Enabled { get; }
+
+    /// <summary>The body of a download response: watched when a minimum rate applies.</summary>
+    public ResponseWriter Open(HttpContext context) => new(context, Enabled ? this : null);
+
+    internal void Watch(ResponseWriter writer) => watched.TryAdd(writer, 0);
+
+    internal void Forget(ResponseWriter writer) => watched.TryRemove(writer, out _);
+
+    /// <summary>When a write of <paramref name="bytes"/> starting now must have been taken by the client.</summary>
+    internal long DeadlineFor(int bytes) => time.GetTimestamp() + grace + (long)(bytes * ticksPerByte);
+
+    private void Check()
+    {
+        var now = time.GetTimestamp();
+        foreach (var writer in watched.Keys)
+        {
+            if (writer.DropIfStalled(now))
+            {
+                logger.LogInformation("A download client took no data for too long: connection dropped");
+            }
+        }
+    }
+
+    public void Dispose() => timer?.Dispose();
+}
