@@ -160,7 +160,9 @@ public sealed class DownloadService(
     public async Task<DownloadFile> GetFileAsync(Caller caller, long fileId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await FileQuery(db, db.Orders.VisibleTo(caller), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken) ?? throw PortalException.NotFound("File");
+        // A deleted (or expired) order's files are gone for its owner and for administrators alike, as for its links.
+        return await FileQuery(db, db.Orders.VisibleTo(caller).Where(o => !Gone.Contains(o.Status)), f => f.Id == fileId).FirstOrDefaultAsync(cancellationToken)
+            ?? throw PortalException.NotFound("File");
     }
 
     public async Task<DownloadFile> GetPublicFileAsync(OrderTokenClaims claims, long fileId, CancellationToken cancellationToken)
