@@ -192,6 +192,8 @@ public sealed class DeliveryUnitTests
         await Assert.ThrowsAsync<ClientGoneException>(() => writer.WriteAsync(new byte[1000]).AsTask());
         await Assert.ThrowsAsync<ClientGoneException>(() => writer.FlushAsync());
         Assert.Equal(1000, writer.Delivered);
+        // At most what a client cut there can have received: the piece it was seen leaving during too.
+        Assert.Equal(2000, writer.Sent);
     }
 
     [Fact]
@@ -215,6 +217,7 @@ public sealed class DeliveryUnitTests
         Assert.Contains("took no data", gone.Message);
         Assert.True(writer.Stalled);
         Assert.Equal(0, writer.Delivered);
+        Assert.Equal(ResponseWriter.PieceSize, writer.Sent);
     }
 
     [Fact]

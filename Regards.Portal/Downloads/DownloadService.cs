@@ -211,7 +211,8 @@ public sealed class DownloadService(
 
     /// <summary>
     /// After a file response: <paramref name="delivered"/> bytes from its start reached the client (all of them unless
-    /// <paramref name="cut"/>). Once every byte of the file reached the recipient, over this and earlier responses, the
+    /// <paramref name="cut"/>; for a cut response, those the server handed to the connection before it saw the client
+    /// leave: a client resuming from what it received then closes the gap). Once every byte of the file reached the recipient, over this and earlier responses, the
     /// file is DOWNLOADED (which frees its sub-order's slot) and the reservation counts; otherwise the reservation goes
     /// back, and a cut response with no other of that file under way marks it DOWNLOAD_ERROR "only x/y bytes" (a
     /// segmented client that drops one connection while the others go on has not failed).

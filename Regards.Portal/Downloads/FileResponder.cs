@@ -113,7 +113,7 @@ public static class FileResponder
         {
             if (!response.HasStarted && e is IOException and not ClientGoneException)
             {
-                await downloads.EndFileResponseAsync(delivery, body.Delivered, cut: true);
+                await downloads.EndFileResponseAsync(delivery, body.Sent, cut: true);
                 throw PortalException.NotFound("File content");
             }
             context.Abort();
@@ -124,7 +124,7 @@ public static class FileResponder
             if (!delivery.Ended)
             {
                 // Also after any other failure: the reservation goes back, the error (if any) goes on.
-                await downloads.EndFileResponseAsync(delivery, body.Delivered, cut);
+                await downloads.EndFileResponseAsync(delivery, cut ? body.Sent : body.Delivered, cut);
             }
         }
     }

@@ -30,6 +30,7 @@ public sealed class ResponseWriter : Stream
     private readonly StallWatchdog? watchdog;
     private readonly Lock gate = new();
     private long delivered;
+    private long sent;
     private long deadline;
     private bool stalled;
     private bool disposed;
@@ -44,6 +45,13 @@ public sealed class ResponseWriter : Stream
 
     /// <summary>Bytes the connection took while the client was there.</summary>
     public long Delivered => Interlocked.Read(ref delivered);
+
+    /// <summary>
+    /// Bytes handed to the connection: <see cref="Delivered"/> and the piece being written when the client was seen
+    /// leaving, which it may have taken in part (the connection does not say how much). What a client cut short can
+    /// have received is at most this: it resumes from no further.
+    /// </summary>
+    public long Sent => Interlocked.Read(ref sent);
 
     /// <summary>Dropped for taking no data.</summary>
     public bool Stalled
@@ -62,7 +70,10 @@ public sealed class ResponseWriter : Stream
         while (!buffer.IsEmpty)
         {
             var piece = buffer[..Math.Min(buffer.Length, PieceSize)];
-            Check(await Watched(writer.WriteAsync(piece, cancellationToken), piece.Length));
+            // The piece goes into the connection's pipe, then the write waits for the connection to take it.
+            var pending = writer.WriteAsync(piece, cancellationToken);
+            Interlocked.Add(ref sent, piece.Length);
+            Check(await Watched(pending, piece.Length));
             Interlocked.Add(ref delivered, piece.Length);
             buffer = buffer[piece.Length..];
         }
