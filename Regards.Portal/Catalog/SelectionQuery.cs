@@ -13,10 +13,14 @@ public static class SelectionQuery
     public static readonly IReadOnlyList<DataType> OrderableTypes = [DataType.RawData, DataType.QuicklookSd, DataType.QuicklookMd, DataType.QuicklookHd];
 
     /// <summary>Objects matching one request, limited to <paramref name="allowedDatasetIds"/>.</summary>
-    public static IQueryable<DataObject> Matching(this IQueryable<DataObject> objects, SelectionRequest request, IReadOnlyCollection<string> allowedDatasetIds)
+    public static IQueryable<DataObject> Matching(this IQueryable<DataObject> objects, SelectionRequest request, IReadOnlyCollection<string> allowedDatasetIds) =>
+        objects.InDatasets(allowedDatasetIds).Where(Predicate(request));
+
+    /// <summary>Objects of those datasets, the list bound as one array parameter.</summary>
+    private static IQueryable<DataObject> InDatasets(this IQueryable<DataObject> objects, IReadOnlyCollection<string> datasetIds)
     {
-        var allowed = allowedDatasetIds.ToList();
-        return objects.Where(o => EF.Parameter(allowed).Contains(o.DatasetId)).Where(Predicate(request));
+        var ids = datasetIds.ToList();
+        return objects.Where(o => EF.Parameter(ids).Contains(o.DatasetId));
     }
 
     /// <summary>Objects matching any of the requests (their union, each object once).</summary>
@@ -33,8 +37,7 @@ public static class SelectionQuery
         {
             return objects.Where(_ => false);
         }
-        var allowed = allowedDatasetIds.ToList();
-        return objects.Where(o => EF.Parameter(allowed).Contains(o.DatasetId)).Where(union);
+        return objects.InDatasets(allowedDatasetIds).Where(union);
     }
 
     /// <summary>Objects that have at least one orderable file.</summary>

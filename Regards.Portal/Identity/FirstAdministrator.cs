@@ -96,14 +96,9 @@ public static class FirstAdministrator
         {
             return (false, $"An account {email} already exists: nothing was changed.");
         }
-        var user = new ApplicationUser { UserName = email, Email = email, EmailConfirmed = true };
-        var result = await users.CreateAsync(user, password);
-        if (!result.Succeeded)
-        {
-            return (false, $"The administrator {email} was not created: {string.Join(" ", result.Errors.Select(e => e.Description))}");
-        }
-        await users.AddToRoleAsync(user, PortalRoles.ProjectAdmin);
-        return (true, "");
+        return await users.CreateConfirmedAsync(email, password, PortalRoles.ProjectAdmin) is { } refusal
+            ? (false, $"The administrator {email} was not created: {refusal}")
+            : (true, "");
     }
 
     /// <summary>20 characters from four classes, so every password rule of Identity is met.</summary>

@@ -62,13 +62,10 @@ public sealed class IdentitySeeder(
                 : environment.IsDevelopment() ? defaultPassword
                 : throw new InvalidOperationException(
                     $"Seed:DemoData is on in {environment.EnvironmentName} but Seed:Passwords:{email} is not set: the documented demo passwords are public and used in Development only.");
-            var user = new ApplicationUser { UserName = email, Email = email, EmailConfirmed = true };
-            var result = await users.CreateAsync(user, password);
-            if (!result.Succeeded)
+            if (await users.CreateConfirmedAsync(email, password, role) is { } refusal)
             {
-                throw new InvalidOperationException($"Cannot create demo user {email}: {string.Join(" ", result.Errors.Select(e => e.Description))}");
+                throw new InvalidOperationException($"Cannot create demo user {email}: {refusal}");
             }
-            await users.AddToRoleAsync(user, role);
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
             db.UserAccessGroups.AddRange(groups.Select(g => new UserAccessGroup { UserEmail = email, GroupName = g }));
             await db.SaveChangesAsync(cancellationToken);
