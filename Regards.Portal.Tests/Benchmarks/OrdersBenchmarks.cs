@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Regards.Portal.Catalog;
+using Regards.Portal.Data;
 using Regards.Portal.Orders;
 using Regards.Portal.Tests.Infrastructure;
 using static Regards.Portal.Tests.Orders.OrderTestKit;
@@ -124,90 +125,13 @@ public sealed class OrdersBenchmarks
     [Fact]
     public async Task P6_engine_overhead_per_sub_order()
     {
-        var users = int.Parse(Environment.GetEnvironmentVariable("REGARDS_P6_USERS") ?? "100", CultureInfo.InvariantCulture); const int ordersPerUser = 10, subOrdersPerOrder = 5;
-        using var factory = new PortalAppFactory();
-        factory.Settings["Orders:MaxActiveSubOrdersPerUser"] = "1000"; // the figure is the engine's own cost, not the users' download pace
-        factory.Settings["Orders:PollInterval"] = "00:00:00.050";
-        factory.Settings["Logging:LogLevel:Default"] = "Warning";
-        factory.StartKestrel();
-        var generator = factory.Services.GetRequiredService<CatalogGenerator>();
-        var total = users * ordersPerUser * subOrdersPerOrder;
-        var datasetId = await generator.AddBenchmarkDatasetAsync(total, 1, 1024, metadataOnly: false);
-
-        List<(string ObjectId, string Name, string Location, long Size, string? Checksum)> catalog;
-        await using (var db = factory.CreateDbContext())
-        {
-            catalog = (await db.DataFiles.Where(f => f.DataObject!.DatasetId == datasetId).OrderBy(f => f.DataObjectId)
-                .Select(f => new { f.DataObjectId, f.Name, f.Location, f.Size, f.Checksum }).ToListAsync())
-                .Select(f => (f.DataObjectId, f.Name, f.Location, f.Size ?? 0, (string?)f.Checksum)).ToList();
-        }
-
-        // 1 000 completed orders, each with 5 queued online sub-orders, inserted at once: the engine sees them all on commit.
-        var now = DateTime.UtcNow;
-        var watch = Stopwatch.StartNew();
-        await using (var db = factory.CreateDbContext())
-        {
-            // Three statements batches: orders, then their sub-orders, then their files; the engine starts on the last commit.
-            var orders = new List<(Order Order, DatasetTask Task)>();
-            for (var u = 0; u < users; u++)
-            {
-                for (var o = 0; o < ordersPerUser; o++)
-                {
-                    var order = new Order { Owner = $"bench-{u:000}@regards.local", Label = $"p6-{u}-{o}", CreationDate = now, Status = OrderStatus.Running, StatusDate = now, CompletionDate = now, ExpirationDate = now.AddDays(7), FilesCount = subOrdersPerOrder };
-                    var task = new DatasetTask { DatasetId = datasetId, DatasetLabel = "bench", FilesCount = subOrdersPerOrder, ObjectsCount = subOrdersPerOrder };
-                    order.DatasetTasks.Add(task);
-                    orders.Add((order, task));
-                }
-            }
-            db.Orders.AddRange(orders.Select(x => x.Order));
-            await db.SaveChangesAsync();
-            var subs = new List<(SubOrder Sub, Order Order, DatasetTask Task)>();
-            foreach (var (order, task) in orders)
-            {
-                for (var s = 0; s < subOrdersPerOrder; s++)
-                {
-                    // Suspended until the files exist, so the engine does not see an empty sub-order.
-                    subs.Add((new SubOrder { OrderId = order.Id, Owner = order.Owner, DatasetTaskId = task.Id, Sequence = s + 1, JobState = SubOrderJobState.Suspended, QueuedAt = now }, order, task));
-                }
-            }
-            db.SubOrders.AddRange(subs.Select(x => x.Sub));
-            await db.SaveChangesAsync();
-            var next = 0;
-            foreach (var (sub, order, task) in subs)
-            {
-                var file = catalog[next++];
-                db.OrderFiles.Add(new OrderFile
-                {
-                    PublicId = Guid.NewGuid(), OrderId = order.Id, SubOrderId = sub.Id, DatasetTaskId = task.Id, DataObjectId = file.ObjectId, ProviderId = file.ObjectId,
-                    Name = file.Name, Size = file.Size, Checksum = file.Checksum, Tier = StorageTier.Online, Location = file.Location, DataType = DataType.RawData, State = OrderFileState.Pending,
-                });
-            }
-            await db.SaveChangesAsync();
-        }
-        var inserted = watch.Elapsed;
-        watch.Restart();
-        await using (var db = factory.CreateDbContext())
-        {
-            await db.SubOrders.Where(s => s.JobState == SubOrderJobState.Suspended).ExecuteUpdateAsync(s => s.SetProperty(x => x.JobState, SubOrderJobState.Queued));
-        }
-        factory.Services.GetRequiredService<EngineSignal>().Wake();
-
-        await WaitAsync(async () =>
-        {
-            await using var db = factory.CreateDbContext();
-            return !await db.OrderFiles.AnyAsync(f => f.State == OrderFileState.Pending)
-                   && !await db.Orders.AnyAsync(o => o.Status == OrderStatus.Running);
-        }, 600, "all sub-orders staged");
-        watch.Stop();
-
-        await using (var db = factory.CreateDbContext())
-        {
-            Assert.Equal(total, await db.OrderFiles.CountAsync(f => f.State == OrderFileState.Available));
-            Assert.Equal(users * ordersPerUser, await db.Orders.CountAsync(o => o.Status == OrderStatus.Done && o.Label.StartsWith("p6-")));
-        }
-                var perSubOrder = watch.Elapsed.TotalMilliseconds / total;
-        BenchmarkReport.Record("P6", "staging engine overhead", $"{users} users, {users * ordersPerUser} orders, {total} online sub-orders",
-            $"{F(perSubOrder)} ms/sub-order ({F(watch.Elapsed.TotalSeconds, "0.0")} s, inserts {F(inserted.TotalSeconds, "0.0")} s)", "5 ms target",
+        var users = int.Parse(Environment.GetEnvironmentVariable("REGARDS_P6_USERS") ?? "100", CultureInfo.InvariantCulture);
+        using var factory = P6Workload.Factory(DatabaseProvider.Sqlite);
+        var (total, inserted) = await P6Workload.SeedAsync(factory, users);
+        var elapsed = await P6Workload.StageAllAsync(factory, [factory]);
+        var perSubOrder = elapsed.TotalMilliseconds / total;
+        BenchmarkReport.Record("P6", "staging engine overhead", $"{users} users, {users * P6Workload.OrdersPerUser} orders, {total} online sub-orders",
+            $"{F(perSubOrder)} ms/sub-order ({F(elapsed.TotalSeconds, "0.0")} s, inserts {F(inserted.TotalSeconds, "0.0")} s)", "5 ms target",
             perSubOrder / 5, "< 5 ms");
     }
 }
