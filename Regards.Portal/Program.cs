@@ -42,6 +42,7 @@ builder.Services.AddOrders(builder.Configuration);
 builder.Services.AddDownloads(builder.Configuration);
 builder.Services.AddProcessing();
 builder.Services.AddAdmin();
+builder.Services.AddPortalTelemetry(builder.Configuration);
 
 var app = builder.Build();
 
@@ -109,6 +110,7 @@ if (!app.Environment.IsDevelopment() && !app.Configuration.GetValue("OpenApi:Pub
     openApi.RequireAuthorization(Regards.Portal.Identity.PortalRoles.AdminPolicy);
 }
 app.MapPortalHealth();
+app.MapPortalMetrics();
 
 app.MapCatalogApi();
 app.MapBasketApi();
