@@ -3,6 +3,7 @@ using System.Net;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
@@ -114,6 +115,16 @@ public static class PortalTelemetry
             // Endpoint, protocol, headers and the rest from the standard OTEL_EXPORTER_OTLP_* variables.
             telemetry.UseOtlpExporter();
         }
+
+        // Logs: with Logging:Console:FormatterName=json each line is a JSON object; give it a UTC time unless configured.
+        services.Configure<JsonConsoleFormatterOptions>(o =>
+        {
+            if (o.TimestampFormat is null)
+            {
+                o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+                o.UseUtcTimestamp = true;
+            }
+        });
 
         services.AddAuthorizationBuilder().AddPolicy(MetricsPolicy, policy => policy.RequireAssertion(context =>
             context.User.IsInRole(PortalRoles.Admin) || context.User.IsInRole(PortalRoles.ProjectAdmin)
