@@ -66,6 +66,11 @@ if (await app.RunAdminCommandAsync(args, Console.In, Console.Out) is { } exitCod
     Environment.ExitCode = exitCode;
     return;
 }
+if (await app.RunBackupCommandAsync(args, Console.Out) is { } backupExitCode)
+{
+    Environment.ExitCode = backupExitCode;
+    return;
+}
 try
 {
     await app.RequireAdministratorAsync();

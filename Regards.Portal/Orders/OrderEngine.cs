@@ -56,6 +56,7 @@ public sealed class OrderEngine(
             return;
         }
         logger.LogInformation("Order engine {Instance} started", InstanceId);
+        await progress.RecoverAsync(stoppingToken);
         var completions = new List<Task>();
         var stagings = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
