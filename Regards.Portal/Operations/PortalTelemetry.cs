@@ -77,6 +77,7 @@ public static class PortalTelemetry
         services.AddSingleton<PortalFigures>();
         services.AddHostedService<PortalFiguresRefresher>();
         services.AddSingleton<PortalMetrics>();
+        services.AddSingleton<SystemStatusService>();
         services.DecorateFileStorage();
 
         var otlp = !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
