@@ -2,7 +2,8 @@
 # Installs, from Debian, what a fresh machine lacks for the real-client tests and benchmarks:
 # Chromium (Playwright), aria2 and curl (download clients), unzip, 7-Zip, bsdtar, a JDK and Python (zip readers),
 # fincore (page-cache checks), PostgreSQL's server binaries (the tests start a throw-away cluster of their own with
-# initdb and pg_ctl: the package's system service is neither needed nor used).
+# initdb and pg_ctl: the package's system service is neither needed nor used), nginx (the cluster test's load balancer,
+# started by the test on its own configuration and port).
 set -euo pipefail
 
 missing=()
@@ -19,6 +20,7 @@ command -v fincore >/dev/null 2>&1 || missing+=(util-linux-extra)
 # The server's binaries are not on PATH (/usr/lib/postgresql/<version>/bin); runuser (util-linux) runs them as the
 # package's postgres user when the tests run as root, which initdb refuses.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -29,6 +31,15 @@ if ((${#missing[@]})); then
     $sudo mkdir -p /etc/postgresql-common
     echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
   fi
+  # No package may start its service (nginx's would take port 80): policy-rc.d refuses every start during the install.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod +x "$policy"
+    own_policy=1
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+  if [ -n "$own_policy" ]; then $sudo rm -f "$policy"; fi
 fi

@@ -4,6 +4,7 @@ using MudBlazor.Services;
 using Regards.Portal.Admin;
 using Regards.Portal.Basket;
 using Regards.Portal.Catalog;
+using Regards.Portal.Cluster;
 using Regards.Portal.Components;
 using Regards.Portal.Data;
 using Regards.Portal.Downloads;
@@ -30,6 +31,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddPortalHealth(builder.Configuration);
 
 builder.Services.AddPortalDatabase(builder.Configuration, builder.Environment);
+builder.Services.AddCluster(builder.Configuration);
 var dataProtection = builder.Services.AddDataProtection().SetApplicationName("Regards.Portal").PersistKeysToDbContext<PortalDbContext>();
 builder.Services.AddProductionHosting(builder.Configuration, dataProtection);
 builder.Services.AddPortalIdentity(builder.Configuration);

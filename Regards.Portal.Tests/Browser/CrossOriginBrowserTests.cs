@@ -67,7 +67,7 @@ public sealed class CrossOriginBrowserTests(BrowserFixture browser)
 
         public AttackerSite(string host)
         {
-            var port = FreePort();
+            var port = Tools.FreePort();
             listener.Prefixes.Add($"http://{host}:{port}/");
             listener.Start();
             Page = $"http://{host}:{port}/win-a-prize.html";
@@ -86,15 +86,6 @@ public sealed class CrossOriginBrowserTests(BrowserFixture browser)
         }
 
         public string Page { get; }
-
-        private static int FreePort()
-        {
-            var socket = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            socket.Start();
-            var port = ((System.Net.IPEndPoint)socket.LocalEndpoint).Port;
-            socket.Stop();
-            return port;
-        }
 
         public void Dispose() => listener.Close();
     }

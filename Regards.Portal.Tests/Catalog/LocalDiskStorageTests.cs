@@ -21,7 +21,7 @@ public sealed class LocalDiskStorageTests : IDisposable
         NearlineLatencyPerRequest = latency,
         NearlineLatencyPerGigabyte = TimeSpan.Zero,
         NearlineFailureRate = failureRate,
-    }), NullLogger<LocalDiskStorage>.Instance);
+    }), TimeProvider.System, NullLogger<LocalDiskStorage>.Instance);
 
     private StorageFileRef Write(string location, int size, StorageTier tier)
     {
@@ -55,6 +55,12 @@ public sealed class LocalDiskStorageTests : IDisposable
         using var copy = new MemoryStream();
         await restored.CopyToAsync(copy);
         Assert.Equal(File.ReadAllBytes(Path.Combine(root, "archive", "b/tape.bin")), copy.ToArray());
+
+        // The journal records the one restore; staging again (a job taken over) finds the file there and restores nothing.
+        await storage.StageAsync(1, [nearline], CancellationToken.None);
+        var journal = File.ReadAllLines(Assert.Single(Directory.GetFiles(Path.Combine(root, "cache"), LocalDiskStorage.RestoreJournalPattern)));
+        var line = Assert.Single(journal).Split('\t');
+        Assert.Equal(["1", "b/tape.bin", "200000"], line[1..4]);
     }
 
     [Fact]

@@ -101,38 +101,6 @@ public sealed class DeliveryUnitTests
         Assert.Null(throttle.RetryAfter("a@x", 1));
     }
 
-    // ---- concurrent zips and metalinks -----------------------------------------------------------------------
-
-    [Fact]
-    public void Zips_and_metalinks_have_their_own_per_user_limits_with_429_and_retry_after()
-    {
-        var options = Options.Create(new DownloadOptions { MaxConcurrentZipsPerUser = 1, MaxConcurrentMetalinksPerUser = 2 });
-        // Taking a zip or metalink slot needs no database: none is given.
-        var settings = new Regards.Portal.Admin.PortalSettingsService(null!, Options.Create(new Regards.Portal.Orders.OrdersOptions()), options, TimeProvider.System,
-            NullLogger<Regards.Portal.Admin.PortalSettingsService>.Instance);
-        var quotas = new DownloadQuotas(null!, settings, TimeProvider.System, options);
-
-        using var zip = quotas.AcquireStream("a@x", ConcurrencyKind.Zip);
-        var refused = Assert.Throws<Regards.Portal.Infrastructure.PortalException>(() => quotas.AcquireStream("A@X", ConcurrencyKind.Zip));
-        Assert.Equal(429, refused.Status);
-        Assert.Equal("TOO_MANY_CONCURRENT_ZIPS", refused.Code);
-        Assert.NotNull(refused.RetryAfterSeconds);
-        using (quotas.AcquireStream("b@x", ConcurrencyKind.Zip))
-        {
-            // another user
-        }
-
-        var first = quotas.AcquireStream("a@x", ConcurrencyKind.Metalink);
-        using var second = quotas.AcquireStream("a@x", ConcurrencyKind.Metalink);
-        Assert.Equal("TOO_MANY_CONCURRENT_METALINKS", Assert.Throws<Regards.Portal.Infrastructure.PortalException>(() => quotas.AcquireStream("a@x", ConcurrencyKind.Metalink)).Code);
-        first.Dispose();
-        first.Dispose(); // given back once
-        using var third = quotas.AcquireStream("a@x", ConcurrencyKind.Metalink);
-        Assert.Equal(2, quotas.Running("a@x", ConcurrencyKind.Metalink));
-        Assert.Equal(1, quotas.Running("a@x", ConcurrencyKind.Zip));
-        Assert.Equal(0, quotas.Running("a@x"));
-    }
-
     // ---- response writer -------------------------------------------------------------------------------------
 
     /// <summary>A response body on a pipe, as Kestrel's: aborting completes the reader (the connection is gone).</summary>

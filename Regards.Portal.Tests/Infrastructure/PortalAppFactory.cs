@@ -35,9 +35,22 @@ public class PortalAppFactory : WebApplicationFactory<Program>
     /// <summary>The database the app runs on (SQLite or PostgreSQL).</summary>
     public DatabaseProvider Provider { get; }
 
-    public string DataPath { get; } = Path.Combine(Path.GetTempPath(), "regards-tests", Guid.NewGuid().ToString("N"));
+    public string DataPath { get; private init; } = Path.Combine(Path.GetTempPath(), "regards-tests", Guid.NewGuid().ToString("N"));
 
     private TestDatabase? database;
+
+    /// <summary>A second instance of the portal on the same database and data folder (SQLite file, storage, cache).</summary>
+    public PortalAppFactory SecondInstance()
+    {
+        var second = new PortalAppFactory(Provider) { DataPath = DataPath, database = Database, ownsDatabase = false };
+        foreach (var (key, value) in Settings)
+        {
+            second.Settings[key] = value;
+        }
+        return second;
+    }
+
+    private bool ownsDatabase = true;
 
     /// <summary>The app's database, made when the host is built.</summary>
     public TestDatabase Database => database ?? throw new InvalidOperationException("The host is not built yet.");
@@ -121,7 +134,7 @@ public class PortalAppFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        if (disposing && ownsDatabase)
         {
             database?.Dispose();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

@@ -40,9 +40,10 @@ public sealed partial class PortalProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<PortalProcess> StartAsync(string dataPath, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
+    /// <param name="port">A fixed loopback port (behind a load balancer); by default any free one.</param>
+    public static async Task<PortalProcess> StartAsync(string dataPath, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null, int port = 0)
     {
-        var start = App(dataPath, "--urls", "http://127.0.0.1:0");
+        var start = App(dataPath, "--urls", $"http://127.0.0.1:{port}");
         start.Environment["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {

@@ -124,7 +124,7 @@ public sealed class PostgreSqlServer
         // Free port chosen now, taken by the server a moment later: another process may take it in between, then try again.
         for (var attempt = 1; ; attempt++)
         {
-            var port = FreePort();
+            var port = Tools.FreePort();
             File.AppendAllText(Path.Combine(data, "postgresql.conf"), $"""
 
                 listen_addresses = '127.0.0.1'
@@ -203,13 +203,6 @@ public sealed class PostgreSqlServer
     private static extern uint GetEffectiveUserId();
 
     private static bool IsRoot() => GetEffectiveUserId() == 0;
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>Runs a command (as <paramref name="runAs"/> through runuser when given) and throws with its output if it fails.</summary>
     private static void Run(string file, IEnumerable<string> arguments, string? runAs = null)

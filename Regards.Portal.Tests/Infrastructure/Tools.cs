@@ -6,6 +6,14 @@ namespace Regards.Portal.Tests.Infrastructure;
 /// <summary>Runs a real command-line client (unzip, aria2c, curl) and returns its exit code and output.</summary>
 internal static class Tools
 {
+    /// <summary>A loopback port free now (for a server that must be told its port: PostgreSQL, nginx, an instance behind it).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     public static async Task<(int Code, string Output)> RunAsync(string file, string arguments, string? workingDirectory = null, int timeoutSeconds = 120)
     {
         using var process = Process.Start(new ProcessStartInfo(file, arguments)

@@ -7,6 +7,8 @@ public static class AdminFeature
         services.AddSingleton<UiModuleService>();
         services.AddSingleton<PortalSettingsService>();
         services.AddSingleton<AdminDashboardService>();
+        services.AddSingleton<Cluster.IRemoteChangeHandler, SettingsChangeRelay>();
+        services.AddSingleton<Cluster.IRemoteChangeHandler, ModuleChangeRelay>();
         return services;
     }
 }

@@ -5,6 +5,8 @@ using Regards.Portal.Downloads;
 using Regards.Portal.Infrastructure;
 using Regards.Portal.Orders;
 
+using Regards.Portal.Cluster;
+
 namespace Regards.Portal.Admin;
 
 /// <summary>The order settings in force: the configuration's defaults, or an administrator's saved values.</summary>
@@ -25,7 +27,8 @@ public sealed record OrderSettings(
 /// values from the options or the configuration.
 /// <para>
 /// The values are cached. A save on this instance applies at once (and raises <see cref="Changed"/>); a save on
-/// another instance of the portal reaches this one within <see cref="CacheLifetime"/> (no change feed between instances).
+/// another instance reaches this one through the change feed (<see cref="Reload"/>, within about half a second), and
+/// within <see cref="CacheLifetime"/> at worst if the feed was down.
 /// </para>
 /// </summary>
 public sealed class PortalSettingsService(
@@ -33,6 +36,7 @@ public sealed class PortalSettingsService(
     IOptions<OrdersOptions> orders,
     IOptions<DownloadOptions> downloads,
     TimeProvider time,
+    ChangeFeed feed,
     ILogger<PortalSettingsService> logger)
 {
     /// <summary>How long the values in force are reused: how stale another instance's save can be here.</summary>
@@ -104,6 +108,15 @@ public sealed class PortalSettingsService(
             gate.Release();
         }
         logger.LogInformation("Order settings saved by {Actor}", actor);
+        feed.Announce(ChangeKinds.Settings, "*");
+        Changed?.Invoke();
+    }
+
+    /// <summary>Another instance saved the settings: the next read takes them from the database.</summary>
+    public void Reload()
+    {
+        Interlocked.Increment(ref saves);
+        cache = null;
         Changed?.Invoke();
     }
 

@@ -2,13 +2,15 @@ using Microsoft.EntityFrameworkCore;
 using Regards.Portal.Data;
 using Regards.Portal.Infrastructure;
 
+using Regards.Portal.Cluster;
+
 namespace Regards.Portal.Admin;
 
 /// <summary>
 /// Reads and saves the UI modules' settings. Reads are served from a small in-memory copy (pages ask on every
 /// render); a save replaces it and tells open pages through <see cref="Changed"/>, so settings apply at once.
 /// </summary>
-public sealed class UiModuleService(IDbContextFactory<PortalDbContext> dbFactory, ILogger<UiModuleService> logger)
+public sealed class UiModuleService(IDbContextFactory<PortalDbContext> dbFactory, ChangeFeed feed, ILogger<UiModuleService> logger)
 {
     private const int MaxTitleLength = 100;
     private const int MaxDescriptionLength = 500;
@@ -85,7 +87,15 @@ public sealed class UiModuleService(IDbContextFactory<PortalDbContext> dbFactory
             gate.Release();
         }
         logger.LogInformation("UI module {Module} saved by {Actor}", settings.ModuleId, actor);
+        feed.Announce(ChangeKinds.Module, settings.ModuleId);
         Changed?.Invoke(settings.ModuleId);
+    }
+
+    /// <summary>Another instance saved that module: the next read takes the modules from the database, and open pages hear it.</summary>
+    public void Reload(string moduleId)
+    {
+        cache = null;
+        Changed?.Invoke(moduleId);
     }
 
     private static void Validate(UiModuleSettings settings)

@@ -7,6 +7,7 @@ public static class BasketFeature
         services.AddOptions<BasketOptions>().Bind(configuration.GetSection(BasketOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<BasketChangeNotifier>();
         services.AddSingleton<BasketService>();
+        services.AddSingleton<Cluster.IRemoteChangeHandler, BasketChangeRelay>();
         return services;
     }
 

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Regards.Portal.Catalog;
+using Regards.Portal.Cluster;
 using Regards.Portal.Data;
 using Regards.Portal.Identity;
 using Regards.Portal.Infrastructure;
@@ -31,8 +32,30 @@ public sealed class BasketOptions
     public const int MaxSelectionsCeiling = 300;
 }
 
-/// <summary>Raised after every change of a user's cart (key: owner e-mail).</summary>
-public sealed class BasketChangeNotifier(ILogger<BasketChangeNotifier> logger) : KeyedNotifier<string, BasketDto?>(logger);
+/// <summary>Raised after every change of a user's cart (key: owner e-mail), on this instance and, through the change
+/// feed, on the others (<see cref="BasketChangeRelay"/>).</summary>
+public sealed class BasketChangeNotifier(ChangeFeed feed, ILogger<BasketChangeNotifier> logger) : KeyedNotifier<string, BasketDto?>(logger)
+{
+    public void Changed(string owner, BasketDto? basket)
+    {
+        Publish(owner, basket);
+        feed.Announce(ChangeKinds.Basket, owner);
+    }
+}
+
+/// <summary>Another instance changed these users' carts: this instance's open cart pages get the cart as it is now.</summary>
+public sealed class BasketChangeRelay(BasketService baskets, BasketChangeNotifier notifier) : IRemoteChangeHandler
+{
+    public string Kind => ChangeKinds.Basket;
+
+    public async Task HandleAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        foreach (var owner in keys.Where(o => notifier.SubscriberCount(o) > 0))
+        {
+            notifier.Publish(owner, await baskets.GetAsync(new Caller(owner, false), cancellationToken));
+        }
+    }
+}
 
 /// <summary>
 /// The cart rules of orders.md §2. Every selection is resolved on the server with the caller's rights; the
@@ -433,7 +456,7 @@ public sealed class BasketService(
 
     private BasketDto? Publish(string owner, BasketDto? basket)
     {
-        notifier.Publish(owner, basket);
+        notifier.Changed(owner, basket);
         return basket;
     }
 

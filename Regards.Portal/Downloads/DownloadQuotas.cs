@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Regards.Portal.Admin;
+using Regards.Portal.Cluster;
 using Regards.Portal.Data;
 using Regards.Portal.Infrastructure;
 
@@ -25,7 +26,8 @@ public enum ConcurrencyKind
 /// <summary>
 /// Per-user download quotas of api.md: completed raw-data downloads counted in the database (atomic increments)
 /// while a quota applies to the user (unlimited users cost no write per download),
-/// concurrent responses counted in this instance (a slot is held for the duration of one response).
+/// concurrent responses of a limited user counted in the database across instances (<see cref="DownloadSlots"/>, a slot
+/// held for the duration of one response), and in this instance for everyone (<see cref="Running"/>).
 /// </summary>
 public sealed class DownloadQuotas
 {
@@ -37,13 +39,18 @@ public sealed class DownloadQuotas
     private readonly PortalSettingsService settings;
     private readonly TimeProvider time;
     private readonly DownloadOptions options;
+    private readonly DownloadSlots slots;
+    private readonly ChangeFeed feed;
     private readonly ConcurrentDictionary<(ConcurrencyKind Kind, string Owner), int> running = new();
 
     /// <summary>Users without a completed-downloads quota: nothing to count, so their limits need no query per download.</summary>
     private readonly ConcurrentDictionary<string, (DownloadLimits Limits, DateTime Until)> unlimited = new(StringComparer.OrdinalIgnoreCase);
 
-    public DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory, PortalSettingsService settings, TimeProvider time, IOptions<DownloadOptions> options)
+    public DownloadQuotas(IDbContextFactory<PortalDbContext> dbFactory, PortalSettingsService settings, TimeProvider time, IOptions<DownloadOptions> options,
+        DownloadSlots slots, ChangeFeed feed)
     {
+        this.slots = slots;
+        this.feed = feed;
         this.dbFactory = dbFactory;
         this.settings = settings;
         this.time = time;
@@ -89,19 +96,16 @@ public sealed class DownloadQuotas
                 $"The download quota of {limits.MaxDownloads} files is used up; ask an administrator to raise it.");
         }
         var max = limits.MaxConcurrentDownloads;
-        if (!TryEnter(ConcurrencyKind.Download, owner, max))
-        {
+        return await EnterAsync(ConcurrencyKind.Download, owner, max, limits, cancellationToken) ??
             throw new PortalException(StatusCodes.Status429TooManyRequests, "TOO_MANY_CONCURRENT_DOWNLOADS",
                 $"At most {max} downloads at the same time; retry when one has finished.") { RetryAfterSeconds = ConcurrencyRetryAfterSeconds };
-        }
-        return new DownloadSlot(this, ConcurrencyKind.Download, owner, limits);
     }
 
     /// <summary>
     /// Takes one of the user's zip or metalink slots (<see cref="DownloadOptions.MaxConcurrentZipsPerUser"/>,
-    /// <see cref="DownloadOptions.MaxConcurrentMetalinksPerUser"/>) or answers 429 + Retry-After; no database work.
+    /// <see cref="DownloadOptions.MaxConcurrentMetalinksPerUser"/>, counted over all instances) or answers 429 + Retry-After.
     /// </summary>
-    public DownloadSlot AcquireStream(string owner, ConcurrencyKind kind)
+    public async Task<DownloadSlot> AcquireStreamAsync(string owner, ConcurrencyKind kind, CancellationToken cancellationToken)
     {
         var (max, what) = kind switch
         {
@@ -109,26 +113,38 @@ public sealed class DownloadQuotas
             ConcurrencyKind.Metalink => (options.MaxConcurrentMetalinksPerUser, "metalinks"),
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        if (!TryEnter(kind, owner, max))
-        {
+        return await EnterAsync(kind, owner, max, null, cancellationToken) ??
             throw new PortalException(StatusCodes.Status429TooManyRequests, $"TOO_MANY_CONCURRENT_{what.ToUpperInvariant()}",
                 $"At most {max} {what} at the same time for one user; retry when one has finished.") { RetryAfterSeconds = ConcurrencyRetryAfterSeconds };
-        }
-        return new DownloadSlot(this, kind, owner, null);
     }
 
     private const int ConcurrencyRetryAfterSeconds = 5;
 
-    private bool TryEnter(ConcurrencyKind kind, string owner, int max)
+    /// <summary>Counts the response here, and for a limited user takes a slot in the database; null when refused.</summary>
+    private async Task<DownloadSlot?> EnterAsync(ConcurrencyKind kind, string owner, int max, DownloadLimits? limits, CancellationToken cancellationToken)
     {
-        var taken = running.AddOrUpdate((kind, owner.ToUpperInvariant()), 1, (_, n) => n + 1);
-        if (max >= 0 && taken > max)
+        running.AddOrUpdate((kind, owner.ToUpperInvariant()), 1, (_, n) => n + 1);
+        if (max < 0)
+        {
+            return new DownloadSlot(this, kind, owner, limits, null);
+        }
+        try
+        {
+            if (await slots.TryTakeAsync(owner, kind, max, cancellationToken) is { } lease)
+            {
+                return new DownloadSlot(this, kind, owner, limits, lease);
+            }
+        }
+        catch
         {
             Release(kind, owner);
-            return false;
+            throw;
         }
-        return true;
+        Release(kind, owner);
+        return null;
     }
+
+    internal Task ReleaseLeaseAsync(long lease) => slots.ReleaseAsync(lease);
 
     /// <summary>
     /// Reserves one completed raw-data download before its bytes go, in one conditional increment: parallel requests
@@ -207,12 +223,16 @@ public sealed class DownloadQuotas
                 .SetProperty(u => u.MaxDownloads, maxDownloads)
                 .SetProperty(u => u.MaxConcurrentDownloads, maxConcurrentDownloads)
                 .SetProperty(u => u.DownloadsCount, u => resetCount ? 0 : u.DownloadsCount), cancellationToken);
-        unlimited.TryRemove(email, out _);
+        Forget(email);
+        feed.Announce(ChangeKinds.Quota, email);
         if (changed == 0)
         {
             throw PortalException.NotFound("User");
         }
     }
+
+    /// <summary>Drops what this instance remembers of the user's limits (changed here or on another instance).</summary>
+    public void Forget(string email) => unlimited.TryRemove(email, out _);
 
     /// <summary>The user's responses of that kind in progress on this instance.</summary>
     internal int Running(string owner, ConcurrencyKind kind = ConcurrencyKind.Download) => running.GetValueOrDefault((kind, owner.ToUpperInvariant()));
@@ -228,19 +248,38 @@ public sealed class DownloadQuotas
     }
 }
 
-/// <summary>One running response; disposing gives the concurrency slot back.</summary>
-public sealed class DownloadSlot(DownloadQuotas quotas, ConcurrencyKind kind, string owner, DownloadLimits? limits) : IDisposable
+/// <summary>One running response; disposing gives the concurrency slot back (here, and in the database when it took one).</summary>
+public sealed class DownloadSlot(DownloadQuotas quotas, ConcurrencyKind kind, string owner, DownloadLimits? limits, long? lease) : IAsyncDisposable
 {
     private int released;
 
     /// <summary>The owner's limits (download slots only).</summary>
     public DownloadLimits Limits => limits ?? throw new InvalidOperationException("A zip or metalink slot carries no limits.");
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref released, 1) == 0)
         {
             quotas.Release(kind, owner);
+            if (lease is { } id)
+            {
+                await quotas.ReleaseLeaseAsync(id);
+            }
         }
+    }
+}
+
+/// <summary>An admin changed these users' limits on another instance.</summary>
+public sealed class QuotaChangeRelay(DownloadQuotas quotas) : IRemoteChangeHandler
+{
+    public string Kind => ChangeKinds.Quota;
+
+    public Task HandleAsync(IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        foreach (var email in keys)
+        {
+            quotas.Forget(email);
+        }
+        return Task.CompletedTask;
     }
 }

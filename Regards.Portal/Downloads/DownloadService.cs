@@ -283,7 +283,7 @@ public sealed class DownloadService(
         notReady.TryCount(caller, file.Id, file.OrderId, file.OrderExpiresAt, out retryAfter);
 
     /// <summary>One of the owner's zip or metalink slots, or 429.</summary>
-    public DownloadSlot AcquireStreamSlot(string owner, ConcurrencyKind kind) => quotas.AcquireStream(owner, kind);
+    public Task<DownloadSlot> AcquireStreamSlotAsync(string owner, ConcurrencyKind kind, CancellationToken cancellationToken) => quotas.AcquireStreamAsync(owner, kind, cancellationToken);
 
     public async Task<DownloadSlot> AcquireSlotAsync(string owner, CancellationToken cancellationToken)
     {

@@ -53,8 +53,8 @@ public static class DownloadsEndpoints
         {
             return TypedResults.NoContent();
         }
-        using var zipSlot = downloads.AcquireStreamSlot(order.Owner, ConcurrencyKind.Zip);
-        using var slot = await downloads.AcquireSlotAsync(order.Owner, context.RequestAborted);
+        await using var zipSlot = await downloads.AcquireStreamSlotAsync(order.Owner, ConcurrencyKind.Zip, context.RequestAborted);
+        await using var slot = await downloads.AcquireSlotAsync(order.Owner, context.RequestAborted);
         await StreamAsync(context, downloads, Operations.DownloadKind.Zip, "application/zip", downloads.ZipFileName(order),
             body => downloads.WriteZipAsync(order, caller.Email, slot, body, context.RequestAborted));
         return Results.Empty;
@@ -79,7 +79,7 @@ public static class DownloadsEndpoints
 
     private static async Task WriteMetalinkAsync(HttpContext context, DownloadService downloads, DownloadableOrder order, string token, MetalinkFormat format, int? notReady)
     {
-        using var slot = downloads.AcquireStreamSlot(order.Owner, ConcurrencyKind.Metalink);
+        await using var slot = await downloads.AcquireStreamSlotAsync(order.Owner, ConcurrencyKind.Metalink, context.RequestAborted);
         var baseUrl = downloads.PublicBaseUrl(context.Request);
         await StreamAsync(context, downloads, Operations.DownloadKind.Metalink, MetalinkWriter.ContentType(format), downloads.MetalinkFileName(order, format),
             body => downloads.WriteMetalinkAsync(order, token, baseUrl, format, notReady == 503, body, context.RequestAborted));

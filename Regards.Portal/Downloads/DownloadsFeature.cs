@@ -7,6 +7,9 @@ public static class DownloadsFeature
         services.AddOptions<DownloadOptions>().Bind(configuration.GetSection(DownloadOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<OrderTokens>();
         services.AddSingleton<DownloadQuotas>();
+        services.AddSingleton<Cluster.IRemoteChangeHandler, QuotaChangeRelay>();
+        services.AddSingleton<DownloadSlots>();
+        services.AddHostedService(sp => sp.GetRequiredService<DownloadSlots>());
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<StallWatchdog>();
         services.AddSingleton<NotReadyThrottle>();

@@ -46,7 +46,7 @@ public static class FileResponder
             return;
         }
 
-        using var slot = await downloads.AcquireSlotAsync(file.Owner, cancellationToken);
+        await using var slot = await downloads.AcquireSlotAsync(file.Owner, cancellationToken);
         Stream source;
         try
         {

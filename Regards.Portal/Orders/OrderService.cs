@@ -42,7 +42,7 @@ public sealed class OrderService(
             return null;
         }
         var order = await InsertOrderAsync(db, caller, label, basket.Id, isApplicationOrder, cancellationToken);
-        basketChanges.Publish(caller.Email, null);
+        basketChanges.Changed(caller.Email, null);
         return order;
     }
 
@@ -165,7 +165,8 @@ public sealed class OrderService(
     /// <summary>
     /// "Cancel order" of the pages: any live order becomes DELETED at once. Its sub-orders close and lose their
     /// leases, which fences staging jobs still running on any instance (their writes need the lease); this
-    /// instance's jobs are stopped now, other instances' at their next lease renewal.
+    /// instance's jobs are stopped now, other instances' when the change feed brings them the change (within about
+    /// half a second; at their next lease renewal if the feed is down).
     /// </summary>
     public Task<OrderDto> CancelAsync(Caller caller, long orderId, CancellationToken cancellationToken = default) =>
         DeleteAsync(caller, orderId, OrderAction.Cancel, cancellationToken);
@@ -206,8 +207,7 @@ public sealed class OrderService(
             throw PortalException.Conflict("ORDER_MUST_BE_DELETED", "The order changed meanwhile.");
         }
         logger.LogInformation("Order {OrderId} removed by {Actor}", orderId, caller.Email);
-        notifier.Publish(order.Owner, new OrderChange(orderId, order.Owner, OrderStatus.Deleted, order.PercentCompleted, false, 0));
-        notifier.Publish(OrderChangeNotifier.AllOrders, new OrderChange(orderId, order.Owner, OrderStatus.Deleted, order.PercentCompleted, false, 0));
+        notifier.Publish(new OrderChange(orderId, order.Owner, OrderStatus.Deleted, order.PercentCompleted, false, 0));
     }
 
     /// <summary>Files in ERROR or DOWNLOAD_ERROR go back to PENDING in new sub-orders.</summary>

@@ -149,23 +149,6 @@ public sealed class OrderSweeper(
         return await TryLeaseUntilAsync(name, now + duration, now, cancellationToken);
     }
 
-    /// <summary>Takes the named lease until <paramref name="until"/> if it is free (expired): one instance per sweep.</summary>
-    private async Task<bool> TryLeaseUntilAsync(string name, DateTime until, DateTime now, CancellationToken cancellationToken)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        if (!await db.JobLeases.AnyAsync(l => l.Name == name, cancellationToken))
-        {
-            db.JobLeases.Add(new JobLease { Name = name, ExpiresAt = DateTime.MinValue.ToUniversalTime() });
-            try
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            catch (DbUpdateException)
-            {
-                // Another instance created it.
-            }
-        }
-        return await db.JobLeases.Where(l => l.Name == name && l.ExpiresAt <= now)
-            .ExecuteUpdateAsync(s => s.SetProperty(l => l.Owner, engine.InstanceId).SetProperty(l => l.ExpiresAt, until), cancellationToken) == 1;
-    }
+    private Task<bool> TryLeaseUntilAsync(string name, DateTime until, DateTime now, CancellationToken cancellationToken) =>
+        JobLeases.TryTakeAsync(dbFactory, name, engine.InstanceId, until, now, cancellationToken);
 }

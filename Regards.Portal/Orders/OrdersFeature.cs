@@ -7,6 +7,7 @@ public static class OrdersFeature
         services.AddOptions<OrdersOptions>().Bind(configuration.GetSection(OrdersOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<EngineSignal>();
         services.AddSingleton<OrderChangeNotifier>();
+        services.AddSingleton<Cluster.IRemoteChangeHandler, OrderChangeRelay>();
         services.AddSingleton<OrderProgress>();
         services.AddSingleton<IOrderFileEvents>(sp => sp.GetRequiredService<OrderProgress>());
         services.AddSingleton<OrderCompletion>();

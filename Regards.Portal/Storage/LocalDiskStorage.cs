@@ -6,10 +6,17 @@ namespace Regards.Portal.Storage;
 
 /// <summary>
 /// Storage on local (or mounted shared) disk. Online files are read in place; Nearline files stand for tape:
-/// a restore copies them into <c>cache/&lt;orderId&gt;/</c> after a simulated latency, and may fail.
+/// a restore copies them into <c>cache/&lt;orderId&gt;/</c> after a simulated latency, and may fail. Each completed
+/// restore appends a line to this process's journal in the cache folder (<see cref="RestoreJournalPattern"/>: time,
+/// order, file, bytes, process), the tape-recall record operators account with. One file per process: .NET appends
+/// by seeking to the end, so two processes appending to one file could overwrite each other's lines.
 /// </summary>
-public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<LocalDiskStorage> logger) : IFileStorage
+public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvider time, ILogger<LocalDiskStorage> logger) : IFileStorage
 {
+    public const string RestoreJournalPattern = "restores-*.log";
+
+    private static readonly string RestoreJournal = $"restores-{Environment.MachineName}-{Environment.ProcessId}.log";
+
     private const int CopyBufferSize = 128 * 1024;
     private const long PrefetchBytes = 8 << 20;
     private readonly StorageOptions settings = options.Value;
@@ -89,6 +96,10 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, ILogger<L
                 }
             }
             File.Move(partial, target, overwrite: true);
+            // One short synchronous append right after the rename, so that a process killed in between is unlikely (an
+            // async write would wait for a pool thread).
+            File.AppendAllText(Path.Combine(CacheRoot, RestoreJournal),
+                $"{time.GetUtcNow():O}\t{orderId}\t{file.Location}\t{file.Size}\t{Environment.ProcessId}\n");
             return StagingOutcome.Ok;
         }
         catch
