@@ -124,7 +124,7 @@ public sealed class LogTests(LoggedFactory factory) : IClassFixture<LoggedFactor
             Assert.Equal(HttpStatusCode.Redirect, forgot.StatusCode);
         }
         var mails = await factory.MailsToAsync(email);
-        var resetLink = AccountTestKit.LinkIn(mails.Last());
+        var resetLink = AccountTestKit.LinkIn(mails.Last(m => (m.TextBody ?? "").Contains("/Account/ResetPassword", StringComparison.Ordinal)));
         secrets.Add(("reset link", resetLink));
         secrets.Add(("reset code", Query(resetLink, "code")));
         using (var reset = await browser.SubmitAsync(resetLink, "reset-password", new() { ["Input.Password"] = AccountTestKit.NewPassword, ["Input.ConfirmPassword"] = AccountTestKit.NewPassword }))
