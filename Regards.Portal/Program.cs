@@ -44,6 +44,7 @@ builder.Services.AddOrders(builder.Configuration);
 builder.Services.AddDownloads(builder.Configuration);
 builder.Services.AddProcessing();
 builder.Services.AddAdmin();
+builder.Services.AddPortalTelemetry(builder.Configuration);
 
 var app = builder.Build();
 
@@ -65,6 +66,11 @@ if (await app.RunSeedCommandAsync(args))
 if (await app.RunAdminCommandAsync(args, Console.In, Console.Out) is { } exitCode)
 {
     Environment.ExitCode = exitCode;
+    return;
+}
+if (await app.RunBackupCommandAsync(args, Console.Out) is { } backupExitCode)
+{
+    Environment.ExitCode = backupExitCode;
     return;
 }
 try
@@ -111,6 +117,7 @@ if (!app.Environment.IsDevelopment() && !app.Configuration.GetValue("OpenApi:Pub
     openApi.RequireAuthorization(Regards.Portal.Identity.PortalRoles.AdminPolicy);
 }
 app.MapPortalHealth();
+app.MapPortalMetrics();
 
 app.MapCatalogApi();
 app.MapBasketApi();

@@ -74,6 +74,7 @@ public sealed class DownloadService(
     StallWatchdog watchdog,
     NotReadyThrottle notReady,
     FileLookupCache lookups,
+    Operations.PortalMetrics metrics,
     IOptions<DownloadOptions> options,
     TimeProvider time,
     ILogger<DownloadService> logger)
@@ -83,6 +84,8 @@ public sealed class DownloadService(
     private static readonly OrderStatus[] Gone = [OrderStatus.Expired, OrderStatus.Deleted];
 
     public DownloadOptions Options => options.Value;
+
+    public Operations.PortalMetrics Metrics => metrics;
 
     /// <summary>The portal's address in metalink URLs: the configured one (behind a proxy), else the request's.</summary>
     public string PublicBaseUrl(HttpRequest request) =>
@@ -201,6 +204,7 @@ public sealed class DownloadService(
         {
             if (!await quotas.TryReserveAsync(file.Owner, slot.Limits, cancellationToken))
             {
+                metrics.Refused("quota");
                 throw new PortalException(StatusCodes.Status429TooManyRequests, "DOWNLOAD_QUOTA_EXCEEDED",
                     $"The download quota of {slot.Limits.MaxDownloads} files is used up; ask an administrator to raise it.");
             }
@@ -250,6 +254,7 @@ public sealed class DownloadService(
                 {
                     await fileEvents.FilesDownloadedAsync(file.OrderId, [file.Id], CancellationToken.None);
                 }
+                metrics.ServedFiles(Operations.DownloadKind.File, 1);
                 return;
             }
             if (response.QuotaReserved)
@@ -280,7 +285,18 @@ public sealed class DownloadService(
     /// <summary>One of the owner's zip or metalink slots, or 429.</summary>
     public Task<DownloadSlot> AcquireStreamSlotAsync(string owner, ConcurrencyKind kind, CancellationToken cancellationToken) => quotas.AcquireStreamAsync(owner, kind, cancellationToken);
 
-    public Task<DownloadSlot> AcquireSlotAsync(string owner, CancellationToken cancellationToken) => quotas.AcquireAsync(owner, cancellationToken);
+    public async Task<DownloadSlot> AcquireSlotAsync(string owner, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await quotas.AcquireAsync(owner, cancellationToken);
+        }
+        catch (PortalException e) when (e.Code == "DOWNLOAD_QUOTA_EXCEEDED")
+        {
+            metrics.Refused("quota");
+            throw;
+        }
+    }
 
     // ---- zip -----------------------------------------------------------------------------------------------
 
@@ -307,6 +323,7 @@ public sealed class DownloadService(
     /// </summary>
     public async Task WriteZipAsync(DownloadableOrder order, string recipient, DownloadSlot slot, ResponseWriter output, CancellationToken cancellationToken)
     {
+        using var activity = Operations.PortalTelemetry.StartOrderActivity("order.zip", order.Id);
         var zip = new ZipStreamWriter(output);
         var names = new UniqueNames();
         var zipped = new List<long>();
@@ -354,6 +371,7 @@ public sealed class DownloadService(
                     if (raw && sentRaw >= reserved)
                     {
                         quotaReached = true;
+                        metrics.Refused("quota");
                         notice.Add("Your download quota is used up: the archive stops here. Ask an administrator to raise it to get the remaining files.");
                         break;
                     }
@@ -419,6 +437,8 @@ public sealed class DownloadService(
 
         // The archive is complete: from here on, the client's disconnection must not undo the states.
         logger.LogInformation("Zip of order {OrderId}: {Files} files sent", order.Id, zipped.Count);
+        metrics.ServedFiles(Operations.DownloadKind.Zip, zipped.Count);
+        activity?.SetTag("regards.files", zipped.Count);
         await ledger.ForgetAsync(zipped, recipient, CancellationToken.None);
         await fileEvents.FilesDownloadedAsync(order.Id, zipped, CancellationToken.None);
     }

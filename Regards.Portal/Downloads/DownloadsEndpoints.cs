@@ -55,7 +55,7 @@ public static class DownloadsEndpoints
         }
         await using var zipSlot = await downloads.AcquireStreamSlotAsync(order.Owner, ConcurrencyKind.Zip, context.RequestAborted);
         await using var slot = await downloads.AcquireSlotAsync(order.Owner, context.RequestAborted);
-        await StreamAsync(context, downloads, "application/zip", downloads.ZipFileName(order),
+        await StreamAsync(context, downloads, Operations.DownloadKind.Zip, "application/zip", downloads.ZipFileName(order),
             body => downloads.WriteZipAsync(order, caller.Email, slot, body, context.RequestAborted));
         return Results.Empty;
     }
@@ -81,7 +81,7 @@ public static class DownloadsEndpoints
     {
         await using var slot = await downloads.AcquireStreamSlotAsync(order.Owner, ConcurrencyKind.Metalink, context.RequestAborted);
         var baseUrl = downloads.PublicBaseUrl(context.Request);
-        await StreamAsync(context, downloads, MetalinkWriter.ContentType(format), downloads.MetalinkFileName(order, format),
+        await StreamAsync(context, downloads, Operations.DownloadKind.Metalink, MetalinkWriter.ContentType(format), downloads.MetalinkFileName(order, format),
             body => downloads.WriteMetalinkAsync(order, token, baseUrl, format, notReady == 503, body, context.RequestAborted));
     }
 
@@ -114,13 +114,14 @@ public static class DownloadsEndpoints
     /// a flooding client must cost little).</summary>
     internal static Task NotReadyTooOftenAsync(HttpContext context, int retryAfterSeconds)
     {
+        context.RequestServices.GetRequiredService<Operations.PortalMetrics>().Refused("not_ready_too_often");
         context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return ApiProblems.Result(StatusCodes.Status429TooManyRequests, "FILE_NOT_READY_ASKED_TOO_OFTEN",
             $"This file is still being made available and was asked for too often; ask again in {retryAfterSeconds} s.").ExecuteAsync(context);
     }
 
     /// <summary>Headers, then the body written straight to the response; a client that leaves (or stalls) just ends the stream.</summary>
-    private static async Task StreamAsync(HttpContext context, DownloadService downloads, string contentType, string fileName, Func<ResponseWriter, Task> write)
+    private static async Task StreamAsync(HttpContext context, DownloadService downloads, Operations.DownloadKind kind, string contentType, string fileName, Func<ResponseWriter, Task> write)
     {
         var response = context.Response;
         response.ContentType = contentType;
@@ -135,6 +136,10 @@ public static class DownloadsEndpoints
         catch (Exception e) when (e is ClientGoneException || (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested))
         {
             context.Abort();
+        }
+        finally
+        {
+            downloads.Metrics.ServedBytes(kind, body.Delivered);
         }
     }
 }

@@ -29,6 +29,7 @@ public static class FileResponder
                 await DownloadsEndpoints.NotReadyTooOftenAsync(context, wait);
                 return;
             }
+            downloads.Metrics.Refused("not_ready");
             var seconds = downloads.Options.RetryAfterSeconds;
             response.StatusCode = notReady503 ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status202Accepted;
             response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
@@ -121,6 +122,7 @@ public static class FileResponder
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+            downloads.Metrics.ServedBytes(Operations.DownloadKind.File, body.Delivered);
             if (!delivery.Ended)
             {
                 // Also after any other failure: the reservation goes back, the error (if any) goes on.

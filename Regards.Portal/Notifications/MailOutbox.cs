@@ -38,7 +38,7 @@ public sealed class MailOutboxSignal : Infrastructure.WakeSignal;
 /// when a sub-order is ready, the expiry sweep) only writes a row: a slow or unreachable SMTP server never holds
 /// up order processing, and a message that could not be sent is retried instead of lost.
 /// </summary>
-public sealed class MailOutbox(IDbContextFactory<PortalDbContext> dbFactory, MailOutboxSignal signal, IOptions<MailOptions> options, TimeProvider time)
+public sealed class MailOutbox(IDbContextFactory<PortalDbContext> dbFactory, MailOutboxSignal signal, Operations.PortalMetrics metrics, IOptions<MailOptions> options, TimeProvider time)
 {
     /// <summary>Queues a mail on its own.</summary>
     public async Task EnqueueAsync(MimeMessage message, CancellationToken cancellationToken)
@@ -67,6 +67,7 @@ public sealed class MailOutbox(IDbContextFactory<PortalDbContext> dbFactory, Mai
         });
         db.SavedChanges -= WakeSender;
         db.SavedChanges += WakeSender;
+        metrics.MailQueued();
     }
 
     private void WakeSender(object? sender, SavedChangesEventArgs e) => signal.Wake();
@@ -106,6 +107,7 @@ public sealed class MailOutboxSender(
     IDbContextFactory<PortalDbContext> dbFactory,
     MailSender sender,
     MailOutboxSignal signal,
+    Operations.PortalMetrics metrics,
     IOptions<MailOptions> options,
     TimeProvider time,
     ILogger<MailOutboxSender> logger) : BackgroundService
@@ -184,6 +186,7 @@ public sealed class MailOutboxSender(
             // Even when stopping: what was sent must not be sent again.
             await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
             await db.OutboxMails.Where(m => sent.Contains(m.Id)).ExecuteDeleteAsync(CancellationToken.None);
+            metrics.MailsSent(sent.Count);
         }
         return claimed.Count;
     }
@@ -217,6 +220,7 @@ public sealed class MailOutboxSender(
                 .SetProperty(m => m.LeaseExpiresAt, (DateTime?)null), CancellationToken.None);
             if (gaveUp)
             {
+                metrics.MailGivenUp();
                 logger.LogError(e, "Mail \"{Subject}\" to {To} given up after {Attempts} attempts", mail.Subject, mail.To, attempts);
             }
             else

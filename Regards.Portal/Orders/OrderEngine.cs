@@ -20,6 +20,7 @@ public sealed class OrderEngine(
     Processing.ProcessingRunner processing,
     EngineSignal signal,
     Operations.EngineHeartbeat heartbeat,
+    Operations.PortalMetrics metrics,
     IOptions<OrdersOptions> options,
     TimeProvider time,
     ILogger<OrderEngine> logger) : BackgroundService
@@ -55,6 +56,7 @@ public sealed class OrderEngine(
             return;
         }
         logger.LogInformation("Order engine {Instance} started", InstanceId);
+        await progress.RecoverAsync(stoppingToken);
         var completions = new List<Task>();
         var stagings = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
@@ -101,7 +103,7 @@ public sealed class OrderEngine(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var candidates = await db.Orders
             .Where(o => o.Status == OrderStatus.Pending && o.CompletionDate == null && (o.LeaseOwner == null || o.LeaseExpiresAt < now))
-            .OrderBy(o => o.Id).Select(o => new { o.Id, o.Owner, o.CompletionAttempts }).Take(20).ToListAsync(cancellationToken);
+            .OrderBy(o => o.Id).Select(o => new { o.Id, o.Owner, o.CompletionAttempts, o.LeaseOwner }).Take(20).ToListAsync(cancellationToken);
         foreach (var broken in candidates.Where(c => c.CompletionAttempts >= Order.MaxCompletionAttempts))
         {
             await completion.GiveUpAsync(broken.Id, cancellationToken);
@@ -117,6 +119,10 @@ public sealed class OrderEngine(
         {
             if (await OrderBulk.TryClaimCompletionAsync(db, candidate.Id, InstanceId, now, now + Options.LeaseDuration, cancellationToken))
             {
+                if (candidate.LeaseOwner is not null)
+                {
+                    metrics.LeaseTakenOver("completion");
+                }
                 return candidate.Id;
             }
         }
@@ -125,6 +131,7 @@ public sealed class OrderEngine(
 
     private async Task RunCompletionAsync(long orderId, CancellationToken stoppingToken)
     {
+        using var activity = Operations.PortalTelemetry.StartOrderActivity("order.completion", orderId);
         using var renew = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var renewal = RenewAsync(async ct =>
         {
@@ -166,7 +173,7 @@ public sealed class OrderEngine(
             .Where(s => !s.External && (s.JobState == SubOrderJobState.Queued || (s.JobState == SubOrderJobState.Staging && s.LeaseExpiresAt < now))
                         && s.Order!.Status == OrderStatus.Running)
             .OrderByDescending(s => s.Priority).ThenBy(s => s.QueuedAt).ThenBy(s => s.Id)
-            .Select(s => new { s.Id, s.OrderId, s.Owner, s.Priority }).Take(200).ToListAsync(cancellationToken);
+            .Select(s => new { s.Id, s.OrderId, s.Owner, s.Priority, s.JobState }).Take(200).ToListAsync(cancellationToken);
         if (candidates.Count == 0)
         {
             return claimed;
@@ -194,6 +201,10 @@ public sealed class OrderEngine(
             if (won)
             {
                 lastServed[owner] = now;
+                if (candidate.JobState == SubOrderJobState.Staging)
+                {
+                    metrics.LeaseTakenOver("staging");
+                }
                 active[owner] = active.GetValueOrDefault(owner) + 1;
                 claimed.Add((candidate.Id, candidate.OrderId));
             }
@@ -203,6 +214,7 @@ public sealed class OrderEngine(
 
     private async Task RunStagingAsync(long subOrderId, long orderId, CancellationToken stoppingToken)
     {
+        using var activity = Operations.PortalTelemetry.StartOrderActivity("suborder.staging", orderId, subOrderId);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         cancel.CancelAfter(Options.StagingTimeout);
         var job = new StagingJob(subOrderId, orderId, cancel);

@@ -89,6 +89,33 @@ public sealed class OrderProgress(
         }
     }
 
+    /// <summary>
+    /// At the engine's start: recomputes the live orders none of whose jobs is still queued, staging or suspended. A
+    /// stop between a staging's commit and the progress refresh that follows it (a crash, or the instant a backup copied)
+    /// leaves such an order RUNNING at 100 % with no job left to refresh it.
+    /// </summary>
+    public async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            List<long> ids;
+            await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+            {
+                ids = await db.Orders.Where(o => (o.Status == OrderStatus.Running || o.Status == OrderStatus.Paused) && o.CompletionDate != null
+                        && !db.SubOrders.Any(s => s.OrderId == o.Id && (s.JobState == SubOrderJobState.Queued || s.JobState == SubOrderJobState.Staging || s.JobState == SubOrderJobState.Suspended)))
+                    .Select(o => o.Id).ToListAsync(cancellationToken);
+            }
+            foreach (var id in ids)
+            {
+                await RecomputeAsync(id, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "Recomputing the orders left behind by the last stop failed");
+        }
+    }
+
     public async Task<Order?> RecomputeAsync(long orderId, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)

@@ -270,7 +270,9 @@ public sealed class OrderService(
         {
             throw PortalException.Conflict("ORDER_HAS_NO_SELECTION", "The selections of this order are no longer known.");
         }
-        return await CreateFromDetachedAsync(new Caller(source.Owner, caller.IsAdmin), copy.Value, label, source.IsApplicationOrder, cancellationToken);
+        var restarted = await CreateFromDetachedAsync(new Caller(source.Owner, caller.IsAdmin), copy.Value, label, source.IsApplicationOrder, cancellationToken);
+        logger.LogInformation("Order {OrderId}: restarted by {Actor} as order {NewOrderId}", orderId, caller.Email, restarted.Id);
+        return restarted;
     }
 
     /// <summary>An order of a cart that was never the user's current one (restart, automatic order); the cart is dropped if the order cannot be made.</summary>

@@ -29,6 +29,7 @@ public sealed class ProcessingRunner(
 {
     public async Task<ProcessingResult> RunAsync(long orderId, long subOrderId, ProcessingChoice choice, CancellationToken cancellationToken)
     {
+        using var activity = Operations.PortalTelemetry.StartChildActivity("processing.execution", orderId, subOrderId)?.SetTag("regards.processing", choice.ProcessBusinessId);
         List<OrderFile> inputs;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
