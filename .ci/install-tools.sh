@@ -2,7 +2,8 @@
 # Installs, from Debian, what a fresh machine lacks for the real-client tests and benchmarks:
 # Chromium (Playwright), aria2 and curl (download clients), unzip, 7-Zip, bsdtar, a JDK and Python (zip readers),
 # fincore (page-cache checks), PostgreSQL's server binaries (the tests start a throw-away cluster of their own with
-# initdb and pg_ctl: the package's system service is neither needed nor used).
+# initdb and pg_ctl: the package's system service is neither needed nor used), nginx and wrk (the benchmarks' reference
+# server and load generator: the benchmarks start nginx themselves, a throw-away process on a loopback port).
 set -euo pipefail
 
 missing=()
@@ -19,6 +20,8 @@ command -v fincore >/dev/null 2>&1 || missing+=(util-linux-extra)
 # The server's binaries are not on PATH (/usr/lib/postgresql/<version>/bin); runuser (util-linux) runs them as the
 # package's postgres user when the tests run as root, which initdb refuses.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
@@ -29,6 +32,15 @@ if ((${#missing[@]})); then
     $sudo mkdir -p /etc/postgresql-common
     echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.conf >/dev/null
   fi
+  # nginx's package starts its system service on port 80 unless policy-rc.d says no: one that says no is put in place for
+  # the install when the machine has none (and removed after). The benchmarks start their own nginx.
+  policy=""
+  if [[ " ${missing[*]} " == *" nginx "* ]] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+  fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}" >/dev/null
+  if [ -n "$policy" ]; then $sudo rm -f "$policy"; fi
 fi
