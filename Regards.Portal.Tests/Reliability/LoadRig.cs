@@ -39,9 +39,18 @@ public sealed class LoadRig : IAsyncDisposable
 
     public PortalProcess Portal => portal;
 
+    private const string StallDataset = "URN:AIP:DATASET:load-stall";
+
+    /// <summary>An order of its own (160 MB) for the stalled client, made before the timed phase; its id.</summary>
+    public async Task<long> PrepareStallAsync() =>
+        (await OrderUntilDoneAsync(owner, new { datasetId = StallDataset }, "stall", 300)).Id();
+
     /// <summary>The honest clients' share of one account (they stand for as many users).</summary>
     public static async Task<LoadRig> StartAsync(string dataPath, int clients)
     {
+        // The stalled client's order: 160 MB, far more than loopback sockets buffer, so that a client that never reads
+        // leaves the server waiting to write.
+        await PortalProcess.SeedAsync(dataPath, "--objects", "20", "--file-size", $"{8 << 20}", "--dataset-id", StallDataset);
         var portal = await PortalProcess.StartAsync(dataPath, new Dictionary<string, string>
         {
             ["Orders:PollInterval"] = "00:00:00.100",
@@ -188,13 +197,19 @@ public sealed class LoadRig : IAsyncDisposable
 
     public sealed record FloodResult(long Requests, long Answered202, long Answered429, long Other, double Seconds, bool RetryAfterOnEvery429);
 
-    /// <summary>
-    /// A client that asks, over <paramref name="connections"/> connections and as fast as the server answers, for a file
-    /// that is not ready (another user's nearline order, its restore taking longer than the run), ignoring Retry-After.
-    /// </summary>
-    public async Task<FloodResult> FloodAsync(int connections, CancellationToken stop)
+    /// <summary>The flooder: another user (the demo admin) with an order of nearline files, one of which it will ask for.</summary>
+    public sealed record Flooder(HttpClient Client, long FileId) : IDisposable
     {
-        using var flooder = portal.CreateClient();
+        public void Dispose() => Client.Dispose();
+    }
+
+    /// <summary>
+    /// Signs the flooder in and orders nearline files (their restore takes longer than the run): made before the timed
+    /// phase, so that the flooding starts at once.
+    /// </summary>
+    public async Task<Flooder> PrepareFlooderAsync()
+    {
+        var flooder = portal.CreateClient();
         flooder.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(flooder, DemoUsers.Admin, PortalAppFactory.DemoPassword(DemoUsers.Admin)));
         await FillCartAsync(flooder, new { datasetId = Sentinel });
         var order = await CreateOrderAsync(flooder, "flood");
@@ -204,8 +219,17 @@ public sealed class LoadRig : IAsyncDisposable
             await using var db = OpenDatabase();
             fileId = await db.OrderFiles.Where(f => f.OrderId == order.Id()).Select(f => f.Id).FirstOrDefaultAsync();
             return fileId != 0;
-        }, 60, "the flooder's order has files");
+        }, 300, "the flooder's order has files");
+        return new Flooder(flooder, fileId);
+    }
 
+    /// <summary>
+    /// Asks, over <paramref name="connections"/> connections and as fast as the server answers, for the flooder's file that
+    /// is not ready, ignoring Retry-After, until <paramref name="stop"/>.
+    /// </summary>
+    public async Task<FloodResult> FloodAsync(Flooder flooder, int connections, CancellationToken stop)
+    {
+        var fileId = flooder.FileId;
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections };
         using var http = new HttpClient(handler) { BaseAddress = portal.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         long requests = 0, accepted = 0, refused = 0, other = 0;
@@ -218,7 +242,7 @@ public sealed class LoadRig : IAsyncDisposable
                 try
                 {
                     using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/orders/files/{fileId}");
-                    request.Headers.Authorization = flooder.DefaultRequestHeaders.Authorization;
+                    request.Headers.Authorization = flooder.Client.DefaultRequestHeaders.Authorization;
                     using var response = await http.SendAsync(request, CancellationToken.None);
                     await response.Content.CopyToAsync(Stream.Null, CancellationToken.None);
                     switch (response.StatusCode)
@@ -246,20 +270,17 @@ public sealed class LoadRig : IAsyncDisposable
     }
 
     /// <summary>
-    /// A client that opens a zip of the order and never reads it until <paramref name="stop"/>; then true when the server
+    /// A client that opens a zip of its order (<see cref="PrepareStallAsync"/>) and never reads it until <paramref name="stop"/>; then true when the server
     /// had dropped it (its body ends short or in an error) rather than kept it open.
     /// </summary>
-    public async Task<bool> StallAsync(CancellationToken stop)
+    public async Task<bool> StallAsync(long stallOrderId, CancellationToken stop)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 1 };
         using var http = new HttpClient(handler) { BaseAddress = portal.BaseAddress, Timeout = Timeout.InfiniteTimeSpan };
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/user/orders/{orderId}/download");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/user/orders/{stallOrderId}/download");
         request.Headers.Authorization = owner.DefaultRequestHeaders.Authorization;
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, CancellationToken.None);
-        if (response.StatusCode != HttpStatusCode.OK)
-        {
-            return false; // nothing to stall on (the order's files were all downloaded already)
-        }
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await using var body = await response.Content.ReadAsStreamAsync(CancellationToken.None);
         try
         {

@@ -35,13 +35,15 @@ public sealed class LoadTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var seconds = int.TryParse(Environment.GetEnvironmentVariable("REGARDS_LOAD_SECONDS"), out var s) ? s : 60;
         await using var rig = await LoadRig.StartAsync(dataPath, Clients);
+        using var flooder = await rig.PrepareFlooderAsync();
+        var stallOrder = await rig.PrepareStallAsync();
         var baseline = rig.Portal.WorkingSet;
 
         // Next to the honest ones, for the whole run: a client flooding a file that is not ready (another user's, 4
         // connections, Retry-After ignored) and one that opens a zip and never reads it.
         using var misbehaving = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
-        var flood = rig.FloodAsync(4, misbehaving.Token);
-        var stall = rig.StallAsync(misbehaving.Token);
+        var flood = rig.FloodAsync(flooder, 4, misbehaving.Token);
+        var stall = rig.StallAsync(stallOrder, misbehaving.Token);
         var honest = await rig.RunHonestAsync(Clients, TimeSpan.FromSeconds(seconds));
         var flooded = await flood;
         var dropped = await stall;
