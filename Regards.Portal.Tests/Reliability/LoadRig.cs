@@ -42,8 +42,15 @@ public sealed class LoadRig : IAsyncDisposable
     private const string StallDataset = "URN:AIP:DATASET:load-stall";
 
     /// <summary>An order of its own (160 MB) for the stalled client, made before the timed phase; its id.</summary>
-    public async Task<long> PrepareStallAsync() =>
-        (await OrderUntilDoneAsync(owner, new { datasetId = StallDataset }, "stall", 300)).Id();
+    public async Task<long> PrepareStallAsync()
+    {
+        // Its 160 MB make two sub-orders, and the per-user throttle keeps the second waiting while the first waits for
+        // downloads: the zip sends what is available (about 100 MB), enough to stall on.
+        await FillCartAsync(owner, new { datasetId = StallDataset });
+        var created = await CreateOrderAsync(owner, "stall");
+        await WaitForOrderAsync(owner, created.Id(), o => o.GetProperty("availableFilesCount").GetInt32() >= 10, 300);
+        return created.Id();
+    }
 
     /// <summary>The honest clients' share of one account (they stand for as many users).</summary>
     public static async Task<LoadRig> StartAsync(string dataPath, int clients)
