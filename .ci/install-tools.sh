@@ -2,8 +2,9 @@
 # Installs, from Debian, what a fresh machine lacks for the real-client tests and benchmarks:
 # Chromium (Playwright), aria2 and curl (download clients), unzip, 7-Zip, bsdtar, a JDK and Python (zip readers),
 # fincore (page-cache checks), PostgreSQL's server binaries (the tests start a throw-away cluster of their own with
-# initdb and pg_ctl: the package's system service is neither needed nor used), nginx (the cluster test's load balancer,
-# started by the test on its own configuration and port).
+# initdb and pg_ctl: the package's system service is neither needed nor used), nginx (the cluster test's load balancer
+# and the benchmarks' reference server, started by them on their own configuration and loopback port) and wrk (the
+# benchmarks' load generator).
 set -euo pipefail
 
 missing=()
@@ -20,7 +21,8 @@ command -v fincore >/dev/null 2>&1 || missing+=(util-linux-extra)
 # The server's binaries are not on PATH (/usr/lib/postgresql/<version>/bin); runuser (util-linux) runs them as the
 # package's postgres user when the tests run as root, which initdb refuses.
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
-command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Regards.Portal.Catalog;
+using Regards.Portal.Data;
 using Regards.Portal.Tests.Infrastructure;
 using Regards.Portal.Tests.Orders;
 
@@ -15,15 +16,21 @@ namespace Regards.Portal.Tests.Basket;
 /// Carts of many dated selections (issue 15, L1): a documented maximum answered with a 409, adds that cost the same
 /// whatever the cart holds, and unions of hundreds of selections that the database still accepts.
 /// </summary>
-public sealed class CartSelectionsTests : IDisposable
+public abstract class CartSelectionsTests : IDisposable
 {
+    public sealed class OnSqlite() : CartSelectionsTests(DatabaseProvider.Sqlite);
+
+    /// <summary>The cart's objects are written by one INSERT … SELECT whose SELECT is EF's translation: PostgreSQL's too.</summary>
+    public sealed class OnPostgreSql() : CartSelectionsTests(DatabaseProvider.PostgreSql);
+
     private static readonly string Sentinel = CatalogGenerator.SentinelId;
 
     private readonly ConcurrentQueue<string> sql = new();
-    private readonly PortalAppFactory factory = new();
+    private readonly PortalAppFactory factory;
 
-    public CartSelectionsTests()
+    protected CartSelectionsTests(DatabaseProvider provider)
     {
+        factory = PortalAppFactory.For(provider);
         factory.Settings["Basket:MaxSelections"] = "40";
         factory.Settings["Seed:DemoObjectsPerDataset"] = "45";
         factory.Settings["Logging:LogLevel:Microsoft.EntityFrameworkCore.Database.Command"] = "Information";

@@ -214,14 +214,22 @@ public sealed class BasketService(
         return added;
     }
 
-    private const int ObjectsPageSize = 10_000;
-
     /// <summary>
     /// Writes the objects <paramref name="item"/> brings to its (saved) dataset selection and adds what they add to its
     /// counts: the cost is that of the new request alone, whatever the cart already holds.
     /// </summary>
     private static async Task AddObjectsAsync(PortalDbContext db, BasketDatasetSelection selection, BasketItemSelection item, CancellationToken cancellationToken)
     {
+        if (selection.ItemSelections.Count == 1)
+        {
+            // A new dataset selection: what it holds is what this request brings, counted already (the same query).
+            await InsertObjectsAsync(db, selection, item, cancellationToken);
+            selection.ObjectsCount = item.ObjectsCount;
+            selection.FilesCount = item.FilesCount;
+            selection.FilesSize = item.FilesSize;
+            selection.Quota = item.Quota;
+            return;
+        }
         if (await IndexEarlierAsync(db, selection, except: item, cancellationToken))
         {
             await InsertObjectsAsync(db, selection, item, cancellationToken);
@@ -253,31 +261,20 @@ public sealed class BasketService(
         return true;
     }
 
-    /// <summary>Writes the objects of <paramref name="item"/> that the dataset selection does not hold yet; returns how many.</summary>
+    /// <summary>
+    /// Writes the objects of <paramref name="item"/> that the dataset selection does not hold yet; returns how many. One
+    /// <c>INSERT … SELECT</c> on the server (SQLite, SQL Server and PostgreSQL alike): the SELECT is EF's own translation
+    /// of the selection, the selection id and date are written as literals of their columns' types, so no object id
+    /// travels through .NET (a million-object dataset took 85 s page by page, a few seconds this way).
+    /// </summary>
     private static async Task<int> InsertObjectsAsync(PortalDbContext db, BasketDatasetSelection selection, BasketItemSelection item, CancellationToken cancellationToken)
     {
         var selectionId = selection.Id;
-        var date = item.Date;
-        var inserted = 0;
-        string? lastId = null;
-        while (true)
-        {
-            var query = db.DataObjects.Matching(item.Request, [selection.DatasetId]).Orderable()
-                .Where(o => !db.BasketObjects.Any(m => m.DatasetSelectionId == selectionId && m.DataObjectId == o.Id));
-            if (lastId is not null)
-            {
-                var after = lastId;
-                query = query.Where(o => string.Compare(o.Id, after) > 0);
-            }
-            var ids = await query.OrderBy(o => o.Id).Select(o => o.Id).Take(ObjectsPageSize).ToListAsync(cancellationToken);
-            if (ids.Count == 0)
-            {
-                return inserted;
-            }
-            await BulkInsert.InsertAsync(db, ids.Select(id => new BasketObject { DatasetSelectionId = selectionId, DataObjectId = id, ItemDate = date }).ToList(), cancellationToken);
-            inserted += ids.Count;
-            lastId = ids[^1];
-        }
+        var ids = db.DataObjects.Matching(item.Request, [selection.DatasetId]).Orderable()
+            .Where(o => !db.BasketObjects.Any(m => m.DatasetSelectionId == selectionId && m.DataObjectId == o.Id))
+            .Select(o => o.Id);
+        return await ProviderSql.InsertSelectAsync<BasketObject, string>(db, ids, nameof(BasketObject.DataObjectId),
+            [(nameof(BasketObject.DatasetSelectionId), selectionId), (nameof(BasketObject.ItemDate), item.Date)], cancellationToken);
     }
 
     /// <summary>Adds the objects whose provider ids are listed (one per line). Null when none is orderable.</summary>

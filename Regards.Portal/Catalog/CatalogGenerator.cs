@@ -133,11 +133,14 @@ public sealed class CatalogGenerator(IDbContextFactory<PortalDbContext> dbFactor
             db.Datasets.Add(new Dataset { Id = id, Label = $"Benchmark dataset ({objects:N0} objects)", Description = "Generated for benchmarks.", PublicAccess = AccessLevel.Full });
             await db.SaveChangesAsync(cancellationToken);
         }
-        const int batch = 5_000;
+        // Objects, then their files, through BulkInsert (one prepared INSERT per table and batch, COPY on PostgreSQL):
+        // SaveChanges took over 6 minutes for a million objects on the 2-core machine, which the benchmarks paid first.
+        const int batch = 20_000;
         for (var start = 0; start < objects; start += batch)
         {
             await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            db.ChangeTracker.AutoDetectChangesEnabled = false;
+            var batchObjects = new List<DataObject>(batch);
+            var batchFiles = new List<DataFile>(batch * filesPerObject);
             for (var i = start; i < Math.Min(objects, start + batch); i++)
             {
                 var obj = new DataObject
@@ -148,13 +151,16 @@ public sealed class CatalogGenerator(IDbContextFactory<PortalDbContext> dbFactor
                 for (var f = 0; f < filesPerObject; f++)
                 {
                     var location = $"{folder}/{i / 1000:0000}/{i:0000000}_{f}.dat";
-                    obj.Files.Add(metadataOnly
+                    batchFiles.Add(metadataOnly
                         ? new DataFile { DataObjectId = obj.Id, Name = $"{i:0000000}_{f}.dat", Size = fileSize, DataType = DataType.RawData, Tier = StorageTier.Online, Location = location, Checksum = new string('0', 64) }
                         : await WriteFileAsync(random, obj.Id, location, $"{i:0000000}_{f}.dat", fileSize, "application/octet-stream", DataType.RawData, StorageTier.Online, cancellationToken));
                 }
-                db.DataObjects.Add(obj);
+                batchObjects.Add(obj);
             }
-            await db.SaveChangesAsync(cancellationToken);
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await BulkInsert.InsertAsync(db, batchObjects, cancellationToken);
+            await BulkInsert.InsertAsync(db, batchFiles, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         logger.LogInformation("Benchmark dataset {Dataset}: {Objects} objects × {Files} files in {Seconds:0.0} s", id, objects, filesPerObject, watch.Elapsed.TotalSeconds);
         return id;

@@ -1,6 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Regards.Portal.Data;
 
@@ -49,6 +52,42 @@ public static class ProviderSql
         else
         {
             throw new NotSupportedException($"No transaction lock for {db.Database.ProviderName}.");
+        }
+    }
+
+    /// <summary>
+    /// <c>INSERT INTO {TEntity's table} (constants…, selected) SELECT literals…, q.* FROM (source) AS q</c>: rows made on
+    /// the server from a one-column LINQ query, however many, without reading them into .NET. The SELECT is EF's own
+    /// translation of <paramref name="source"/> with its parameters (so it is right for SQLite, SQL Server and PostgreSQL
+    /// alike); the constants are written as SQL literals by their columns' type mappings (value converters included), so
+    /// the statement mixes no parameter styles. Runs in the context's current transaction when there is one. Returns the
+    /// rows written.
+    /// </summary>
+    public static async Task<int> InsertSelectAsync<TEntity, TValue>(PortalDbContext db, IQueryable<TValue> source, string selectedProperty,
+        IReadOnlyList<(string Property, object Value)> constants, CancellationToken cancellationToken) where TEntity : class
+    {
+        var entityType = db.Model.FindEntityType(typeof(TEntity)) ?? throw new InvalidOperationException($"{typeof(TEntity).Name} is not in the model.");
+        var table = StoreObjectIdentifier.Table(entityType.GetTableName()!, entityType.GetSchema());
+        var sql = db.GetService<ISqlGenerationHelper>();
+        IProperty Property(string name) => entityType.FindProperty(name) ?? throw new InvalidOperationException($"{typeof(TEntity).Name}.{name} is not in the model.");
+        string Column(string name) => sql.DelimitIdentifier(Property(name).GetColumnName(table)!);
+        var columns = constants.Select(c => Column(c.Property)).Append(Column(selectedProperty));
+        // GenerateSqlLiteral applies the mapping's value converter itself.
+        var literals = constants.Select(c => ((RelationalTypeMapping)Property(c.Property).GetRelationalTypeMapping()).GenerateSqlLiteral(c.Value));
+
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = source.CreateDbCommand();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            command.CommandText =
+                $"INSERT INTO {sql.DelimitIdentifier(table.Name, table.Schema)} ({string.Join(", ", columns)})\n" +
+                $"SELECT {string.Join(", ", literals.Append("q.*"))} FROM (\n{command.CommandText}\n) AS q";
+            return await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 }
