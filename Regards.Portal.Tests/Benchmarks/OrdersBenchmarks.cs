@@ -18,12 +18,14 @@ public sealed class OrdersBenchmarks
 {
     private static string F(double value, string format = "0.00") => value.ToString(format, CultureInfo.InvariantCulture);
 
-    [Fact]
-    public async Task P3_order_creation_from_a_whole_dataset_of_1000000_objects()
+    /// <summary>Issue 18: a million objects (100 000 before), RUNNING within 30 s, memory bounded; issue 16: on PostgreSQL too.</summary>
+    [Theory]
+    [InlineData(DatabaseProvider.Sqlite)]
+    [InlineData(DatabaseProvider.PostgreSql)]
+    public async Task P3_order_creation_from_a_whole_dataset_of_1000000_objects(DatabaseProvider provider)
     {
-        // Issue 18: a million objects (100 000 before), RUNNING within 30 s, memory bounded.
         var objects = int.Parse(Environment.GetEnvironmentVariable("REGARDS_P3_OBJECTS") ?? "1000000", CultureInfo.InvariantCulture);
-        using var factory = new PortalAppFactory();
+        using var factory = PortalAppFactory.For(provider);
         factory.StartKestrel();
         var generator = factory.Services.GetRequiredService<CatalogGenerator>();
         var datasetId = await generator.AddBenchmarkDatasetAsync(objects, 1, 1024, metadataOnly: true);
@@ -61,7 +63,8 @@ public sealed class OrdersBenchmarks
         var subOrders = await db.SubOrders.CountAsync(s => s.OrderId == created.Id());
         Assert.Equal(objects, files);
         Assert.Equal(objects, running.GetProperty("filesCount").GetInt32());
-        BenchmarkReport.Record("P3", "order creation, whole-dataset cart", $"{objects:N0} objects, {subOrders} sub-orders",
+        var onPostgreSql = provider == DatabaseProvider.PostgreSql;
+        BenchmarkReport.Record(onPostgreSql ? "P3-PG" : "P3", onPostgreSql ? "order creation, whole-dataset cart, PostgreSQL" : "order creation, whole-dataset cart", $"{objects:N0} objects, {subOrders} sub-orders",
             $"{F(watch.Elapsed.TotalSeconds)} s to {running.Status()} (201 in {F(accepted.TotalMilliseconds, "0")} ms); working set of the test process (server inside) +{F((peak - before) / 1048576.0, "0")} MB",
             "30 s target", watch.Elapsed.TotalSeconds / 30, "< 30 s, bounded memory");
     }
