@@ -21,7 +21,8 @@ builder.Logging.KeepQueryTokensOutOfLogs();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
-builder.Services.AddLocalization();
+// The pages' resources, and MudBlazor's own texts (pager, close buttons, date pickers) in the user's language.
+builder.Services.AddPortalLocalization();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<PortalExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
