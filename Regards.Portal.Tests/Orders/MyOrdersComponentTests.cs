@@ -240,11 +240,11 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         // Show the errors count, then hide the size.
         await page.InvokeAsync(() => page.Find("[data-testid=columns-chooser] button").Click());
         await ToggleAsync(popovers, OrderColumns.InError);
-        page.WaitForAssertion(() => Assert.Contains("In error", Headers(page)), Wait);
+        page.WaitForAssertion(() => Assert.Contains("Errors count", Headers(page)), Wait);
         Assert.Contains(page.FindAll("[data-testid=orders-table] tbody td"), td => td.TextContent.Trim() == "7");
         await ToggleAsync(popovers, OrderColumns.Size);
         page.WaitForAssertion(() => Assert.DoesNotContain("Size", Headers(page)), Wait);
-        Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "In error", "Actions"], Headers(page));
+        Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "Errors count", "Actions"], Headers(page));
     }
 
     [Fact]
