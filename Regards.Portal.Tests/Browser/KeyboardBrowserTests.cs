@@ -21,6 +21,8 @@ public sealed class KeyboardBrowserTests(BrowserFixture browser)
         await page.Locator("[data-testid=show-selection]").First.FocusAsync();
         await page.Keyboard.PressAsync("Enter");
         await Assertions.Expect(page.Locator("[data-testid=selection-objects-dialog]")).ToBeVisibleAsync();
+        // The dialog takes the focus (its first element), as a keyboard user sees it, then Esc closes it.
+        await page.WaitForFunctionAsync("() => document.activeElement?.closest('.mud-dialog') != null");
         await page.Keyboard.PressAsync("Escape");
         await Assertions.Expect(page.Locator("[data-testid=selection-objects-dialog]")).ToHaveCountAsync(0);
 
