@@ -21,8 +21,10 @@ builder.UseRepositoryDevelopmentSettings();
 builder.Logging.KeepQueryTokensOutOfLogs();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();
-builder.Services.AddLocalization();
+// Snackbars at the bottom left: never over the row actions (right) nor the app bar (top).
+builder.Services.AddMudServices(config => config.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomLeft);
+// The pages' resources, and MudBlazor's own texts (pager, close buttons, date pickers) in the user's language.
+builder.Services.AddPortalLocalization();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<PortalExceptionHandler>();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));

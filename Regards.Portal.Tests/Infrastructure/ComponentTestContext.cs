@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using MudBlazor;
 using MudBlazor.Services;
+using Regards.Portal.Infrastructure;
 
 namespace Regards.Portal.Tests.Infrastructure;
 
@@ -59,7 +60,7 @@ public static class ComponentTestContext
         var ctx = new BunitContext();
         ctx.JSInterop.Mode = JSRuntimeMode.Loose;
         ctx.Services.AddMudServices();
-        ctx.Services.AddLocalization();
+        ctx.Services.AddPortalLocalization();
         var auth = ctx.AddAuthorization();
         if (signedInAs is not null)
         {

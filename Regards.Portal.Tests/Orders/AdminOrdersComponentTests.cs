@@ -45,12 +45,12 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         page.WaitForAssertion(() => Assert.Equal(["admin columns"], Labels(page)), Wait);
 
         // ui.md: User, Label, Status+progress, Identifier (hidden), Creation, Expiration (hidden), Objects count (hidden), Total size, Errors count.
-        Assert.Equal(["Owner", "Label", "Status", "Progress", "Created", "Files", "Size", "In error", "Actions"], TableHeaders(page));
+        Assert.Equal(["User", "Label", "Status", "Progress", "Created", "Size", "Errors count", "Actions"], TableHeaders(page));
         Assert.Contains(page.FindAll("[data-testid=admin-orders-table] tbody td"), td => td.TextContent.Trim() == owner);
 
         await page.InvokeAsync(() => page.Find("[data-testid=columns-chooser] button").Click());
         await ToggleAsync(popovers, OrderColumns.Id);
-        page.WaitForAssertion(() => Assert.Equal(["Owner", "Label", "Status", "Progress", "Id", "Created", "Files", "Size", "In error", "Actions"], TableHeaders(page)), Wait);
+        page.WaitForAssertion(() => Assert.Equal(["User", "Label", "Status", "Progress", "Id", "Created", "Size", "Errors count", "Actions"], TableHeaders(page)), Wait);
         Assert.Contains(page.FindAll("[data-testid=admin-orders-table] tbody td"), td => td.TextContent.Trim() == order.Id.ToString());
     }
 

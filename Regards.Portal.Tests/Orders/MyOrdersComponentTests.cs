@@ -108,8 +108,8 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         var page = ctx.Render<MyOrdersPage>();
         page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=order-actions]").Count), Wait);
 
-        // ui.md: "You have N order(s)"; DELETED orders are not the user's any more.
-        Assert.Equal("You have 2 order(s)", page.Find("[data-testid=orders-count]").TextContent.Trim());
+        // ui.md: "You have N order(s)", with the plural rule of the language; DELETED orders are not the user's any more.
+        Assert.Equal("You have 2 orders", page.Find("[data-testid=orders-count]").TextContent.Trim());
         Assert.DoesNotContain("cancelled one", page.Markup);
 
         var soon = Row(page, "soon and waiting");
@@ -234,17 +234,17 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
 
         // ui.md: Label; Status (+ progress); Creation; Expiration; Objects count; Total size; Errors count hidden by default.
         Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "Size", "Actions"], Headers(page));
-        Assert.Equal("3 products – totalizing 4 files", page.Find("[data-testid=order-objects]").TextContent.Trim());
+        Assert.Equal("3 objects – 4 files", page.Find("[data-testid=order-objects]").TextContent.Trim());
         Assert.Equal(Headers(page).Length, page.FindAll("[data-testid=orders-table] tbody tr:has([data-testid=order-actions]) td").Count);
 
         // Show the errors count, then hide the size.
         await page.InvokeAsync(() => page.Find("[data-testid=columns-chooser] button").Click());
         await ToggleAsync(popovers, OrderColumns.InError);
-        page.WaitForAssertion(() => Assert.Contains("In error", Headers(page)), Wait);
+        page.WaitForAssertion(() => Assert.Contains("Errors count", Headers(page)), Wait);
         Assert.Contains(page.FindAll("[data-testid=orders-table] tbody td"), td => td.TextContent.Trim() == "7");
         await ToggleAsync(popovers, OrderColumns.Size);
         page.WaitForAssertion(() => Assert.DoesNotContain("Size", Headers(page)), Wait);
-        Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "In error", "Actions"], Headers(page));
+        Assert.Equal(["Label", "Status", "Progress", "Created", "Expires", "Objects", "Errors count", "Actions"], Headers(page));
     }
 
     [Fact]
@@ -298,7 +298,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<MyOrdersPage>();
             page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
-            Assert.Equal("Vous avez 1 commande(s)", page.Find("[data-testid=orders-count]").TextContent.Trim());
+            Assert.Equal("Vous avez 1 commande", page.Find("[data-testid=orders-count]").TextContent.Trim());
 
             // The engine publishes from its own thread, which has no user's culture.
             await Task.Run(async () =>
@@ -311,7 +311,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
                 factory.Services.GetRequiredService<OrderChangeNotifier>().Publish(row);
             });
             page.WaitForAssertion(() => Assert.Equal("DONE", page.Find("[data-testid=order-status]").GetAttribute("data-status")), Wait);
-            Assert.Equal("Vous avez 1 commande(s)", page.Find("[data-testid=orders-count]").TextContent.Trim());
+            Assert.Equal("Vous avez 1 commande", page.Find("[data-testid=orders-count]").TextContent.Trim());
             Assert.Equal(["Libellé", "Statut", "Progression", "Création", "Expiration", "Objets", "Taille", "Actions"], Headers(page));
         }
         finally
@@ -336,7 +336,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
             // orders.md §3.2: the French status label.
             Assert.Equal("En pause", page.Find("[data-testid=order-status]").TextContent.Trim());
             Assert.Equal("Colonnes", page.Find("[data-testid=columns-chooser] button").GetAttribute("aria-label"));
-            Assert.Equal("Vous avez 1 commande(s)", page.Find("[data-testid=orders-count]").TextContent.Trim());
+            Assert.Equal("Vous avez 1 commande", page.Find("[data-testid=orders-count]").TextContent.Trim());
         }
         finally
         {

@@ -46,7 +46,7 @@ public sealed class ProcessDialogComponentTests(PortalAppFactory factory) : ICla
         var (provider, result) = await ShowAsync(ctx, current);
 
         provider.WaitForAssertion(() => provider.Find("[data-testid=process-description]"));
-        Assert.Contains("1 GB", provider.Find("[data-testid=process-limits]").TextContent, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("1\u00a0GB", provider.Find("[data-testid=process-limits]").TextContent, StringComparison.OrdinalIgnoreCase);
         var to = provider.Find("input[data-testid=process-param-to], [data-testid=process-param-to] input");
         Assert.Equal("10", to.GetAttribute("value"));
 

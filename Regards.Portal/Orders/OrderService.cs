@@ -23,6 +23,7 @@ public sealed class OrderService(
     Notifications.IOrderMailer mailer,
     IOptions<OrdersOptions> options,
     TimeProvider time,
+    Microsoft.Extensions.Localization.IStringLocalizer<OrdersText> texts,
     ILogger<OrderService> logger)
 {
     private const int MaxAttempts = 4;
@@ -84,7 +85,10 @@ public sealed class OrderService(
 
     private string ValidateLabel(string? label, DateTime now)
     {
-        var name = string.IsNullOrWhiteSpace(label) ? $"Order of {now:yyyy/MM/dd} at {now:HH:mm:ss}" : label.Trim();
+        // The default name in the caller's language (REGARDS' "Order of yyyy/MM/dd at HH:mm:ss" in English).
+        var name = string.IsNullOrWhiteSpace(label)
+            ? string.Format(System.Globalization.CultureInfo.InvariantCulture, texts["DefaultLabel"].Value, now)
+            : label.Trim();
         if (name.Length > options.Value.LabelMaxLength)
         {
             throw PortalException.Unprocessable("LABEL_TOO_LONG", $"The label is at most {options.Value.LabelMaxLength} characters.", "TOO_MANY_CHARACTERS_IN_LABEL");

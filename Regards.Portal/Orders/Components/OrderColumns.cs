@@ -12,11 +12,12 @@ public static class OrderColumns
 
     // ui.md's order: User, Label, Status+progress, Identifier (hidden), Creation, Expiration (hidden), Objects count (hidden), Total size, Errors count.
     public static readonly string[] Admin = [Owner, Label, Status, Progress, Id, Created, Expires, StatusDate, Objects, Files, Size, InError];
-    public static readonly string[] AdminDefault = [Owner, Label, Status, Progress, Created, Files, Size, InError];
+    // The admin guide's defaults: User, Label, Progress, Creation, Total size, Errors count, Status (files count on demand).
+    public static readonly string[] AdminDefault = [Owner, Label, Status, Progress, Created, Size, InError];
 
     public static string TextKey(string column) => column switch
     {
-        Id => "Id", Owner => "Owner", Label => "Label", Created => "Created", Expires => "Expires", Status => "Status", StatusDate => "StatusDate",
+        Id => "Id", Owner => "User", Label => "Label", Created => "Created", Expires => "Expires", Status => "Status", StatusDate => "StatusDate",
         Progress => "Progress", Files => "Files", InError => "FilesInError", Size => "Size", Objects => "Objects", _ => column,
     };
 }

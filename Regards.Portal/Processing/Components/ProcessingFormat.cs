@@ -8,8 +8,8 @@ public static class ProcessingFormat
 {
     public static string Limit(IStringLocalizer<ProcessingText> L, ProcessingSizeLimit limit) => limit.Type switch
     {
-        ProcessingSizeLimitType.Files => string.Format(L["Limit_Files"], limit.Value),
-        ProcessingSizeLimitType.Objects => string.Format(L["Limit_Objects"], limit.Value),
+        ProcessingSizeLimitType.Files => L.Plural("Limit_Files", limit.Value),
+        ProcessingSizeLimitType.Objects => L.Plural("Limit_Objects", limit.Value),
         ProcessingSizeLimitType.Bytes => UiFormat.Bytes(limit.Value),
         _ => L["NoLimit"],
     };
