@@ -337,6 +337,7 @@ public abstract class MigrationDataTests : IDisposable
             .AddLogging()
             .AddSingleton<IDbContextFactory<PortalDbContext>>(new StoreContextFactory(store))
             .AddSingleton(TimeProvider.System)
+            .AddSingleton<Regards.Portal.Cluster.ChangeFeed>()
             .AddSingleton<OrderChangeNotifier>()
             .AddSingleton<EngineSignal>()
             .AddSingleton(DispatchProxy.Create<IOrderMailer, NoMail>())
