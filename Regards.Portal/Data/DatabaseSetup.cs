@@ -35,6 +35,12 @@ public static class DatabaseSetup
     /// <summary>How long a SQLite command may wait for the database lock before it fails.</summary>
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long one statement may run on a database server. The drivers' 30 s is too short for the statements that scale
+    /// with a dataset (a million-object cart add or order completion is one statement): they failed as a 500.
+    /// </summary>
+    private static readonly TimeSpan ServerCommandTimeout = TimeSpan.FromMinutes(5);
+
     public static string ResolveDataPath(IConfiguration configuration, IHostEnvironment environment)
     {
         var dataPath = configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.DataPath)}"] ?? "App_Data";
@@ -56,7 +62,7 @@ public static class DatabaseSetup
                 }
                 // No retrying execution strategy: it refuses the transactions the services open themselves (order creation,
                 // removal, expiry, staging results), and their conflicts are already retried on fresh data or answered 409.
-                services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString));
+                services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString, sql => sql.CommandTimeout((int)ServerCommandTimeout.TotalSeconds)));
                 Register<SqlServerPortalDbContext>(services);
                 break;
             case DatabaseProvider.PostgreSql:
@@ -65,7 +71,7 @@ public static class DatabaseSetup
                     throw new InvalidOperationException("Database:Provider is PostgreSql but ConnectionStrings:Portal is empty.");
                 }
                 // No retrying execution strategy either, for the same reason as SQL Server's.
-                services.AddDbContextFactory<PostgreSqlPortalDbContext>(o => o.UseNpgsql(connectionString));
+                services.AddDbContextFactory<PostgreSqlPortalDbContext>(o => o.UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout((int)ServerCommandTimeout.TotalSeconds)));
                 Register<PostgreSqlPortalDbContext>(services);
                 break;
             default:
