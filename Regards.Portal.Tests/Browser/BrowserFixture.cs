@@ -15,6 +15,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
     ];
 
+    /// <summary>Debian's Chromium, or the one REGARDS_CHROMIUM names.</summary>
+    public static string ChromiumPath =>
+        Environment.GetEnvironmentVariable("REGARDS_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+
     private IPlaywright? playwright;
 
     public IBrowser Browser { get; private set; } = null!;
@@ -36,7 +40,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var chromium = Environment.GetEnvironmentVariable("REGARDS_CHROMIUM") is { Length: > 0 } configured ? configured : "/usr/bin/chromium";
+        var chromium = ChromiumPath;
         if (!File.Exists(chromium))
         {
             throw new InvalidOperationException($"Chromium was not found at {chromium}: run ./.ci/test.sh (it installs Debian's chromium) or set REGARDS_CHROMIUM.");

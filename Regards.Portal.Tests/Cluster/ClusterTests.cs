@@ -128,7 +128,7 @@ public sealed class ClusterTests : IAsyncLifetime
         // The browser's page on instance 0 (no engine): an affinity cookie nginx sends there.
         var affinity = await AffinityForAsync(ports[0]);
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = "/usr/bin/chromium", Headless = true, Args = BrowserFixture.ChromiumArgs });
+        await using var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = BrowserFixture.ChromiumPath, Headless = true, Args = BrowserFixture.ChromiumArgs });
         var context = await browser.NewContextAsync(new() { BaseURL = nginxAddress.ToString(), ViewportSize = new() { Width = 1400, Height = 900 } });
         context.SetDefaultTimeout(30_000);
         await context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = "portal_affinity", Value = affinity, Domain = "127.0.0.1", Path = "/" }]);
