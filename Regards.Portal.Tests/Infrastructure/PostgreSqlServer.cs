@@ -15,6 +15,9 @@ namespace Regards.Portal.Tests.Infrastructure;
 /// <para>The binaries are Debian's package <c>postgresql</c> (<c>/usr/lib/postgresql/&lt;version&gt;/bin</c>), which the
 /// test command installs (<c>.ci/install-tools.sh</c>); <c>REGARDS_PG_BIN</c> names another folder. initdb refuses to run
 /// as root: as root the cluster belongs to the <c>postgres</c> user that the package creates.</para>
+/// <para>With <c>REGARDS_PG_EXPLAIN=1</c> the server log (kept with <c>REGARDS_PG_KEEP=1</c>) has every statement over
+/// half a second, and the analysed plan of those over one (auto_explain): how the million-object cart add was found to
+/// be planned on stale statistics.</para>
 /// </summary>
 public sealed class PostgreSqlServer
 {
@@ -135,6 +138,7 @@ public sealed class PostgreSqlServer
                 fsync = off
                 synchronous_commit = off
                 full_page_writes = off
+                {(SlowPlans ? SlowPlanSettings : "")}
                 """);
             try
             {
@@ -179,6 +183,16 @@ public sealed class PostgreSqlServer
             }
         };
     }
+
+    /// <summary><c>REGARDS_PG_EXPLAIN=1</c>: slow statements and their plans in server.log.</summary>
+    private static bool SlowPlans => Environment.GetEnvironmentVariable("REGARDS_PG_EXPLAIN") == "1";
+
+    private const string SlowPlanSettings = """
+        log_min_duration_statement = 500
+        shared_preload_libraries = 'auto_explain'
+        auto_explain.log_min_duration = 1000
+        auto_explain.log_analyze = on
+        """;
 
     /// <summary><c>REGARDS_PG_KEEP=1</c> keeps the cluster's folder (its server.log) after the run, to see what the server said.</summary>
     private static bool Keep => Environment.GetEnvironmentVariable("REGARDS_PG_KEEP") == "1";

@@ -158,6 +158,12 @@ public sealed class OrderCompletion(
                 }
             }
             await writer.FlushAsync(cancellationToken);
+            if (writer.FilesCount >= ProviderSql.BulkWriteRows)
+            {
+                // The engine's next queries read these rows: planned as an empty table, they would scan them all.
+                await using var statistics = await dbFactory.CreateDbContextAsync(cancellationToken);
+                await ProviderSql.RefreshStatisticsAsync<OrderFile>(statistics, cancellationToken);
+            }
 
             var notes = new List<string>();
             if (refusedUnknownSize > 0)
