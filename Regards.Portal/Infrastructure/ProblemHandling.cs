@@ -66,9 +66,11 @@ public static class ApiProblems
     /// ProblemDetails with a <c>code</c> as every other API error (api.md). HEAD answers keep no body, and so do
     /// the deliberate bodiless 5xx (503 "not ready yet" + Retry-After for download clients).
     /// </summary>
-    public static async Task WriteStatusCodeProblemAsync(StatusCodeContext context)
+    public static Task WriteStatusCodeProblemAsync(StatusCodeContext context) => WriteStatusCodeProblemAsync(context.HttpContext);
+
+    /// <summary>The same, written by an endpoint that runs without the rest of the pipeline (<c>ShortCircuit</c>).</summary>
+    public static async Task WriteStatusCodeProblemAsync(HttpContext http)
     {
-        var http = context.HttpContext;
         var status = http.Response.StatusCode;
         if (HttpMethods.IsHead(http.Request.Method) || status >= 500)
         {
