@@ -28,6 +28,7 @@ public static class ComponentTestContext
         typeof(Regards.Portal.Admin.AdminDashboardService),
         typeof(Regards.Portal.Notifications.MailOutbox),
         typeof(Regards.Portal.Orders.OrderService),
+        typeof(Regards.Portal.Orders.OrderSituations),
         typeof(Regards.Portal.Orders.OrderChangeNotifier),
         typeof(Regards.Portal.Downloads.DownloadService),
         typeof(Regards.Portal.Processing.ProcessingCatalog),
