@@ -43,6 +43,15 @@ public static class ComponentTestContext
         return ctx;
     }
 
+    /// <summary>Like <see cref="Create"/>, with services of the test's own (e.g. a fake clock) in place of the app's.</summary>
+    public static BunitContext CreateWith(PortalAppFactory app, Action<IServiceCollection> configure, string? signedInAs = null, params string[] roles)
+    {
+        var ctx = CreateWithoutProviders(app, signedInAs, roles);
+        configure(ctx.Services);
+        ctx.Render<MudPopoverProvider>();
+        return ctx;
+    }
+
     /// <summary>
     /// Like <see cref="Create"/>, but hands back the popover provider (menus, selects, tooltips render there) and a
     /// dialog provider (dialogs and message boxes render there), so tests can find and click what they show.
