@@ -75,7 +75,7 @@ public sealed class DownloadScriptTests(DownloadScriptFactory factory) : IClassF
         Assert.Contains(files, f => f.State == OrderFileState.Pending);
         Assert.All(files, f => Assert.NotNull(f.Checksum));
 
-        var (code, output) = await Tools.RunAsync("bash", $"{script} out", folder, timeoutSeconds: 240);
+        var (code, output) = await RunBashAsync($"{script} out", folder, timeoutSeconds: 240);
         Assert.True(code == 0, output);
         // It did meet files still being restored, and waited for them.
         Assert.True(output.Contains("not ready: ", StringComparison.Ordinal), output);
@@ -96,7 +96,7 @@ public sealed class DownloadScriptTests(DownloadScriptFactory factory) : IClassF
         Assert.False(File.Exists(Path.Combine(folder, "pwned1")) || File.Exists(Path.Combine(folder, "pwned2")) || File.Exists(Path.Combine(folder, "out", "pwned2")));
 
         // Run again: every file is there with its size, nothing is downloaded twice.
-        (code, output) = await Tools.RunAsync("bash", $"{script} out", folder, timeoutSeconds: 60);
+        (code, output) = await RunBashAsync($"{script} out", folder, timeoutSeconds: 60);
         Assert.True(code == 0, output);
         Assert.Equal(files.Count, output.Split('\n').Count(l => l.StartsWith("kept: ", StringComparison.Ordinal)));
     }
@@ -123,7 +123,7 @@ public sealed class DownloadScriptTests(DownloadScriptFactory factory) : IClassF
         var folder = NewFolder("corrupt");
         var script = await SaveScriptAsync(client, DownloadScriptLinks.OfOrder(order.Id()), folder);
 
-        var (code, output) = await Tools.RunAsync("bash", $"{script} out", folder, timeoutSeconds: 120);
+        var (code, output) = await RunBashAsync($"{script} out", folder, timeoutSeconds: 120);
         Assert.Equal(1, code);
         Assert.Contains($"MISSING: {corruptName}: CHECKSUM MISMATCH: SHA-256 ", output);
         Assert.Contains("2 of 3 files downloaded and checked; 1 missing", output);
@@ -153,7 +153,7 @@ public sealed class DownloadScriptTests(DownloadScriptFactory factory) : IClassF
         var folder = NewFolder("truncated");
         var cut = text[..text.LastIndexOf("\nf ", StringComparison.Ordinal)] + "\n";
         await File.WriteAllTextAsync(Path.Combine(folder, "cut.sh"), cut);
-        var (code, output) = await Tools.RunAsync("bash", "cut.sh out", folder, timeoutSeconds: 30);
+        var (code, output) = await RunBashAsync("cut.sh out", folder, timeoutSeconds: 30);
         Assert.Equal(3, code);
         Assert.Contains("incomplete", output);
         Assert.False(Directory.Exists(Path.Combine(folder, "out")));
@@ -176,9 +176,27 @@ public sealed class DownloadScriptTests(DownloadScriptFactory factory) : IClassF
     {
         var folder = NewFolder("quote");
         await File.WriteAllTextAsync(Path.Combine(folder, "q.sh"), "printf '%s' " + DownloadScriptWriter.Quote(value) + "\n", new UTF8Encoding(false));
-        var (code, output) = await Tools.RunAsync("bash", "q.sh", folder, timeoutSeconds: 30);
+        var (code, output) = await RunBashAsync("q.sh", folder, timeoutSeconds: 30);
         Assert.Equal(0, code);
         Assert.Equal(value, output);
+    }
+
+    /// <summary>bash in <paramref name="folder"/>, killed with its curls when late (a stuck script must not outlive the test).</summary>
+    private static async Task<(int Code, string Output)> RunBashAsync(string arguments, string folder, int timeoutSeconds)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("bash", arguments)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder,
+        }) ?? throw new InvalidOperationException("bash did not start");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(timeoutSeconds));
+        await using (timeout.Token.Register(() => process.Kill(entireProcessTree: true)))
+        {
+            await process.WaitForExitAsync(CancellationToken.None);
+        }
+        var late = timeout.IsCancellationRequested ? $"\n(killed after {timeoutSeconds} s)" : "";
+        return (process.ExitCode, await stdout + await stderr + late);
     }
 
     private string NewFolder(string name)
