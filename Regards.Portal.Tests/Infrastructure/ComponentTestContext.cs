@@ -28,6 +28,7 @@ public static class ComponentTestContext
         typeof(Regards.Portal.Admin.AdminDashboardService),
         typeof(Regards.Portal.Notifications.MailOutbox),
         typeof(Regards.Portal.Orders.OrderService),
+        typeof(Regards.Portal.Orders.OrderSituations),
         typeof(Regards.Portal.Orders.OrderChangeNotifier),
         typeof(Regards.Portal.Downloads.DownloadService),
         typeof(Regards.Portal.Processing.ProcessingCatalog),
@@ -38,6 +39,15 @@ public static class ComponentTestContext
     public static BunitContext Create(PortalAppFactory app, string? signedInAs = null, params string[] roles)
     {
         var ctx = CreateWithoutProviders(app, signedInAs, roles);
+        ctx.Render<MudPopoverProvider>();
+        return ctx;
+    }
+
+    /// <summary>Like <see cref="Create"/>, with services of the test's own (e.g. a fake clock) in place of the app's.</summary>
+    public static BunitContext CreateWith(PortalAppFactory app, Action<IServiceCollection> configure, string? signedInAs = null, params string[] roles)
+    {
+        var ctx = CreateWithoutProviders(app, signedInAs, roles);
+        configure(ctx.Services);
         ctx.Render<MudPopoverProvider>();
         return ctx;
     }

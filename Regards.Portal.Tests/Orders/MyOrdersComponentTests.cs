@@ -21,17 +21,17 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
     public static TheoryData<OrderStatus, string[]> EnabledButtons => new()
     {
         { OrderStatus.Pending, ["order-pause", "order-cancel", "order-detail"] },
-        { OrderStatus.Running, ["order-pause", "order-metalink", "order-metalink4", "order-zip", "order-cancel", "order-detail"] },
-        { OrderStatus.Paused, ["order-resume", "order-metalink", "order-metalink4", "order-zip", "order-cancel", "order-detail"] },
-        { OrderStatus.Done, ["order-metalink", "order-metalink4", "order-zip", "order-restart", "order-cancel", "order-detail"] },
-        { OrderStatus.DoneWithWarning, ["order-metalink", "order-metalink4", "order-zip", "order-retry", "order-restart", "order-cancel", "order-detail"] },
+        { OrderStatus.Running, ["order-pause", "order-metalink", "order-metalink4", "order-script", "order-zip", "order-cancel", "order-detail"] },
+        { OrderStatus.Paused, ["order-resume", "order-metalink", "order-metalink4", "order-script", "order-zip", "order-cancel", "order-detail"] },
+        { OrderStatus.Done, ["order-metalink", "order-metalink4", "order-script", "order-zip", "order-restart", "order-cancel", "order-detail"] },
+        { OrderStatus.DoneWithWarning, ["order-metalink", "order-metalink4", "order-script", "order-zip", "order-retry", "order-restart", "order-cancel", "order-detail"] },
         { OrderStatus.Failed, ["order-retry", "order-restart", "order-cancel", "order-detail"] },
         { OrderStatus.Expired, ["order-cancel", "order-detail"] },
         { OrderStatus.Error, ["order-cancel", "order-detail"] },
     };
 
     private static readonly string[] RowButtons =
-        ["order-pause", "order-resume", "order-metalink", "order-metalink4", "order-zip", "order-retry", "order-restart", "order-extend", "order-cancel", "order-remove", "order-detail"];
+        ["order-pause", "order-resume", "order-metalink", "order-metalink4", "order-script", "order-zip", "order-retry", "order-restart", "order-extend", "order-cancel", "order-remove", "order-detail"];
 
     [Theory]
     [MemberData(nameof(EnabledButtons))]
@@ -52,6 +52,8 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         Assert.Equal(allowed.Contains(OrderAction.Resume), enabled.Contains("order-resume"));
         Assert.Equal(allowed.Contains(OrderAction.Metalink), enabled.Contains("order-metalink"));
         Assert.Equal(allowed.Contains(OrderAction.Metalink), enabled.Contains("order-metalink4"));
+        // The download script lists the metalink's files: offered exactly when the metalink is.
+        Assert.Equal(allowed.Contains(OrderAction.Metalink), enabled.Contains("order-script"));
         Assert.Equal(allowed.Contains(OrderAction.Download), enabled.Contains("order-zip"));
         Assert.Equal(allowed.Contains(OrderAction.Retry), enabled.Contains("order-retry"));
         Assert.Equal(allowed.Contains(OrderAction.Restart), enabled.Contains("order-restart"));
@@ -68,6 +70,7 @@ public sealed class MyOrdersComponentTests(OrderPagesFactory factory) : IClassFi
         {
             Assert.Equal($"/api/user/orders/{order.Id}/metalink/download?notReady=503", row.QuerySelector("[data-testid=order-metalink]")!.GetAttribute("href"));
             Assert.Equal($"/api/user/orders/{order.Id}/metalink/download?format=v4&notReady=503", row.QuerySelector("[data-testid=order-metalink4]")!.GetAttribute("href"));
+            Assert.Equal($"/api/user/orders/{order.Id}/script/download", row.QuerySelector("[data-testid=order-script]")!.GetAttribute("href"));
         }
     }
 

@@ -208,6 +208,15 @@ public sealed class AuthorizationMatrixTests(SecurityFactory factory, ITestOutpu
                 var (mine, notMine) = who == Who.TokenOfThisOrder ? (factory.FileA, factory.FileB) : (factory.FileB, factory.FileA);
                 return body.Contains($"/public/files/{mine}?") && !body.Contains($"/public/files/{notMine}?") ? null : "the metalink is not of the token's order";
             });
+        // The download script lists the same files as the metalink, with the same token rules.
+        yield return new("GET /api/user/orders/{id}/script/download", OwnerOrAdmin(200), Fixed(get, $"/api/user/orders/{a}/script/download"));
+        yield return new("GET /api/user/orders/script/download?orderToken=", PublicToken(200, 200), Fixed(get, "/api/user/orders/script/download"),
+            async (who, response) =>
+            {
+                var body = await response.Content.ReadAsStringAsync();
+                var (mine, notMine) = who == Who.TokenOfThisOrder ? (factory.FileA, factory.FileB) : (factory.FileB, factory.FileA);
+                return body.Contains($"/public/files/{mine}?") && !body.Contains($"/public/files/{notMine}?") ? null : "the script is not of the token's order";
+            });
         yield return new("GET /api/orders/{orderId}/dataset/{datasetTaskId}/files", OwnerOrAdmin(200), Fixed(get, $"/api/orders/{a}/dataset/{factory.TaskA}/files"));
         yield return new("GET /api/orders/{orderId}/files/available", OwnerOrAdmin(200), async _ =>
         {

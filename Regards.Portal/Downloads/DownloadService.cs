@@ -498,15 +498,46 @@ public sealed class DownloadService(
     public string MetalinkFileName(DownloadableOrder order, MetalinkFormat format) =>
         $"order_{order.Id}_{time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH-mm-ss'Z'", CultureInfo.InvariantCulture)}{MetalinkWriter.Extension(format)}";
 
-    /// <summary>
-    /// Every file of the order (any state), streamed a page of rows at a time into the metalink document, dataset task
-    /// by dataset task: paging on the (DatasetTaskId, Id) index is a seek, where paging by order had no index giving the
-    /// Id order and sorted all the order's remaining files again for every page.
-    /// </summary>
+    /// <summary>Every file of the order (any state), streamed into the metalink document (<see cref="EntriesAsync"/>).</summary>
     public async Task WriteMetalinkAsync(DownloadableOrder order, string token, string baseUrl, MetalinkFormat format, bool notReady503, Stream output, CancellationToken cancellationToken)
     {
         var writer = new MetalinkWriter(output, format, time.GetUtcNow().UtcDateTime);
         await writer.StartAsync(cancellationToken);
+        await foreach (var entry in EntriesAsync(order, token, baseUrl, notReady503, cancellationToken))
+        {
+            await writer.WriteFileAsync(entry, cancellationToken);
+        }
+        await writer.EndAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The order's download script (bash + curl, <see cref="DownloadScriptWriter"/>): the metalink's files, names and
+    /// hashes, streamed the same way. Its URLs ask for 503 on files not ready, which curl reports as a failure (a 202
+    /// would be saved as the file).
+    /// </summary>
+    public async Task WriteScriptAsync(DownloadableOrder order, string token, string baseUrl, Stream output, CancellationToken cancellationToken)
+    {
+        var writer = new DownloadScriptWriter(output);
+        await writer.StartAsync(order.Id, order.Label, time.GetUtcNow().UtcDateTime, tokens.Read(token)?.ExpiresAt, cancellationToken);
+        await foreach (var entry in EntriesAsync(order, token, baseUrl, notReady503: true, cancellationToken))
+        {
+            await writer.WriteFileAsync(entry, cancellationToken);
+        }
+        await writer.EndAsync(cancellationToken);
+    }
+
+    /// <summary>REGARDS-like name: <c>order_{id}_{time}.sh</c>.</summary>
+    public string ScriptFileName(DownloadableOrder order) =>
+        $"order_{order.Id}_{time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH-mm-ss'Z'", CultureInfo.InvariantCulture)}.sh";
+
+    /// <summary>
+    /// Every file of the order (any state) with its unique name and public-token URL, a page of rows at a time, dataset
+    /// task by dataset task: paging on the (DatasetTaskId, Id) index is a seek, where paging by order had no index giving
+    /// the Id order and sorted all the order's remaining files again for every page.
+    /// </summary>
+    private async IAsyncEnumerable<MetalinkEntry> EntriesAsync(DownloadableOrder order, string token, string baseUrl, bool notReady503,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         var names = new UniqueNames();
         var query = "?orderToken=" + Uri.EscapeDataString(token) + (notReady503 ? "&notReady=503" : "");
         List<long> tasks;
@@ -530,11 +561,10 @@ public sealed class DownloadService(
                 {
                     lastId = f.Id;
                     var url = f.Tier == StorageTier.External ? f.Location : $"{baseUrl}/api/orders/public/files/{f.Id}{query}";
-                    await writer.WriteFileAsync(new MetalinkEntry(names.Next(f.Name), f.Size, f.MimeType, f.Checksum, f.Md5, url), cancellationToken);
+                    yield return new MetalinkEntry(names.Next(f.Name), f.Size, f.MimeType, f.Checksum, f.Md5, url);
                 }
             }
         }
-        await writer.EndAsync(cancellationToken);
     }
 }
 

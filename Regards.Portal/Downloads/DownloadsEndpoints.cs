@@ -16,6 +16,9 @@ public static class DownloadsEndpoints
         user.MapGet("/{id:long}/download", Zip).RequireAuthorization().AcceptsQueryToken();
         user.MapGet("/{id:long}/metalink/download", Metalink).RequireAuthorization().AcceptsQueryToken();
         user.MapGet("/metalink/download", PublicMetalink).AllowAnonymous();
+        // The portal's own: a bash + curl script of the order (as ASF Vertex and Earthdata Search offer), public token inside.
+        user.MapGet("/{id:long}/script/download", Script).RequireAuthorization().AcceptsQueryToken();
+        user.MapGet("/script/download", PublicScript).AllowAnonymous();
 
         var files = endpoints.MapGroup("/api/orders").WithTags("Downloads");
         // REGARDS: each dataset file with its "self" link to the file; available files with no link.
@@ -78,6 +81,29 @@ public static class DownloadsEndpoints
         var (order, token) = await downloads.PrepareMetalinkAsync(claims, context.RequestAborted);
         await WriteMetalinkAsync(context, downloads, order, token, metalinkFormat, notReady);
         return Results.Empty;
+    }
+
+    private static async Task<IResult> Script(long id, HttpContext context, ClaimsPrincipal principal, DownloadService downloads)
+    {
+        var (order, token) = await downloads.PrepareMetalinkAsync(Caller.Require(principal), id, context.RequestAborted);
+        await WriteScriptAsync(context, downloads, order, token);
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> PublicScript(string? orderToken, HttpContext context, DownloadService downloads)
+    {
+        var (order, token) = await downloads.PrepareMetalinkAsync(downloads.RequireToken(orderToken), context.RequestAborted);
+        await WriteScriptAsync(context, downloads, order, token);
+        return Results.Empty;
+    }
+
+    /// <summary>A script is a file list like a metalink: it takes one of the owner's metalink slots.</summary>
+    private static async Task WriteScriptAsync(HttpContext context, DownloadService downloads, DownloadableOrder order, string token)
+    {
+        await using var slot = await downloads.AcquireStreamSlotAsync(order.Owner, ConcurrencyKind.Metalink, context.RequestAborted);
+        var baseUrl = downloads.PublicBaseUrl(context.Request);
+        await StreamAsync(context, downloads, Operations.DownloadKind.Metalink, DownloadScriptWriter.ContentType, downloads.ScriptFileName(order),
+            body => downloads.WriteScriptAsync(order, token, baseUrl, body, context.RequestAborted));
     }
 
     private static async Task WriteMetalinkAsync(HttpContext context, DownloadService downloads, DownloadableOrder order, string token, MetalinkFormat format, int? notReady)

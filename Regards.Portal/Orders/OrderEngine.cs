@@ -72,9 +72,14 @@ public sealed class OrderEngine(
                 stagings.RemoveAll(t => t.IsCompleted);
                 if (stagings.Count < Options.MaxParallelStaging)
                 {
-                    foreach (var job in await ClaimSubOrdersAsync(Options.MaxParallelStaging - stagings.Count, stoppingToken))
+                    var claimed = await ClaimSubOrdersAsync(Options.MaxParallelStaging - stagings.Count, stoppingToken);
+                    foreach (var job in claimed)
                     {
                         stagings.Add(RunStagingAsync(job.SubOrderId, job.OrderId, stoppingToken));
+                    }
+                    if (claimed.Count > 0)
+                    {
+                        await progress.AnnounceAsync(claimed.Select(j => j.OrderId).Distinct().ToList(), stoppingToken);
                     }
                 }
             }

@@ -116,6 +116,19 @@ public sealed class OrderProgress(
         }
     }
 
+    /// <summary>
+    /// Tells the pages that these orders moved without a change of their figures (a part was claimed for preparation:
+    /// "Queued" becomes "Preparing part i of n"). Reads only.
+    /// </summary>
+    public async Task AnnounceAsync(IReadOnlyCollection<long> orderIds, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var orders = await db.Orders.AsNoTracking().Where(o => orderIds.Contains(o.Id))
+            .Select(o => new OrderChange(o.Id, o.Owner, o.Status, o.PercentCompleted, o.WaitingForUser, o.AvailableFilesCount))
+            .ToListAsync(cancellationToken);
+        orders.ForEach(notifier.Publish);
+    }
+
     public async Task<Order?> RecomputeAsync(long orderId, CancellationToken cancellationToken = default)
     {
         for (var attempt = 1; ; attempt++)

@@ -16,6 +16,7 @@ public static class OrdersFeature
         services.AddSingleton<OrderSweeper>();
         services.AddHostedService(sp => sp.GetRequiredService<OrderSweeper>());
         services.AddSingleton<OrderService>();
+        services.AddSingleton<OrderSituations>();
         services.AddSingleton<AutoOrderService>();
         services.AddSingleton<OrderCsvExporter>();
         services.AddSingleton<OrderStatistics>();

@@ -6,9 +6,12 @@ namespace Regards.Portal.Orders.Components;
 /// threw every row away and built it again, and a click landing during a reload went to a row being removed and
 /// was lost. Keyed by order id, a reload updates each row in place.
 /// </summary>
-public sealed class OrderRow(OrderDto order) : IEquatable<OrderRow>
+public sealed class OrderRow(OrderDto order, OrderSituation? situation = null) : IEquatable<OrderRow>
 {
     public OrderDto Order { get; } = order;
+
+    /// <summary>What is happening to it, in plain words (My orders computes it with <see cref="OrderSituations"/>).</summary>
+    public OrderSituation? Situation { get; } = situation;
 
     public bool Equals(OrderRow? other) => other is not null && other.Order.Id == Order.Id;
 
