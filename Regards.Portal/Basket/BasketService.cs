@@ -385,19 +385,30 @@ public sealed class BasketService(
         }, cancellationToken);
     }
 
+    /// <summary>True when a file name pattern is empty or a valid regular expression (the dialog checks it as typed).</summary>
+    public static bool IsValidFileNamePattern(string? pattern)
+    {
+        if (string.IsNullOrWhiteSpace(pattern))
+        {
+            return true;
+        }
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A file filter checked (a valid pattern, orderable types only), or null when it filters nothing.</summary>
     public static FileFilter? NormalizeFileFilter(FileFilter? filter)
     {
-        if (filter?.FileNamePattern is { Length: > 0 } pattern)
+        if (!IsValidFileNamePattern(filter?.FileNamePattern))
         {
-            try
-            {
-                _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
-            }
-            catch (ArgumentException)
-            {
-                throw PortalException.BadRequest("BAD_FILE_NAME_PATTERN", "The file name pattern is not a valid regular expression.");
-            }
+            throw PortalException.BadRequest("BAD_FILE_NAME_PATTERN", "The file name pattern is not a valid regular expression.");
         }
         if (filter?.FileTypes.Any(t => !SelectionQuery.OrderableTypes.Contains(t)) == true)
         {

@@ -27,7 +27,7 @@ public sealed class ProcessingWords(ProcessingCatalog catalog, IStringLocalizer<
 
     /// <summary>"Compression level: Optimal, Unit: Bytes".</summary>
     public string Parameters(IEnumerable<KeyValuePair<string, string>> parameters) =>
-        string.Join(", ", parameters.Select(p => $"{ParameterLabel(p.Key)}: {ValueLabel(p.Value)}"));
+        string.Join(", ", parameters.Select(p => string.Format(L["ParamAndValue"], ParameterLabel(p.Key), ValueLabel(p.Value))));
 
     private string Text(string key, string fallback)
     {
