@@ -107,7 +107,8 @@ public sealed class PhoneBrowserTests(BrowserFixture browser)
 
         // Signing out from the menu.
         await PhoneMenuAsync(page, "phone-sign-out");
-        await Assertions.Expect(page.Locator("[data-testid=phone-menu] button")).ToBeVisibleAsync(Visible);
+        await Assertions.Expect(page).Not.ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/orders/"), new() { Timeout = 20_000 });
+        await BrowserFixture.GotoInteractiveAsync(page, "/catalog");
         await page.Locator("[data-testid=phone-menu] button").ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=phone-sign-in]")).ToBeVisibleAsync(Visible);
 
@@ -116,10 +117,9 @@ public sealed class PhoneBrowserTests(BrowserFixture browser)
         await admin.SetViewportSizeAsync(390, 844);
         await BrowserFixture.SignInAsync(admin, DemoUsers.Admin, "Regards!Admin1");
         await admin.GotoAsync($"/culture/set?culture={language}&redirectUri=/");
-        await BrowserFixture.GotoInteractiveAsync(admin, "/");
-        await PhoneMenuAsync(admin, "phone-nav-catalog");
+        await BrowserFixture.GotoInteractiveAsync(admin, "/catalog");
         await admin.Locator("[data-testid=phone-menu] button").ClickAsync();
-        await admin.Locator(".mud-popover-open .mud-menu-item", new() { HasText = language == "fr" ? "Commandes" : "Orders" }).Last.ClickAsync();
+        await admin.Locator(".mud-popover-open [href='/admin/orders']").ClickAsync();
         await admin.WaitForSelectorAsync("[data-interactive=true]");
         await Assertions.Expect(admin).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/admin/orders$"), new() { Timeout = 20_000 });
         await Assertions.Expect(admin.Locator("[data-testid=order-label-link]", new() { HasText = label })).ToBeVisibleAsync(Visible);
