@@ -95,8 +95,8 @@ public sealed class CartWordsTests(PortalAppFactory factory) : IClassFixture<Por
     }
 
     [Theory]
-    [InlineData("en", "Search “SRAL_000” · 3 objects", "2 chosen objects · 2 objects", "Whole dataset · ")]
-    [InlineData("fr", "Recherche « SRAL_000 » · 3 objets", "2 objets choisis · 2 objets", "Jeu de données entier · ")]
+    [InlineData("en", "Search “SRAL_000” · 3 objects", "2 chosen objects", "Whole dataset · ")]
+    [InlineData("fr", "Recherche « SRAL_000 » · 3 objets", "2 objets choisis", "Jeu de données entier · ")]
     public async Task Dated_selections_are_described_by_what_they_hold(string language, string search, string chosen, string whole)
     {
         var objects = await SentinelObjectsAsync(2);

@@ -15,7 +15,12 @@ public sealed class PhoneBrowserTests(BrowserFixture browser)
     /// <summary>The page and every table container fit the window: no horizontal scrolling anywhere.</summary>
     internal static async Task AssertNoHorizontalOverflowAsync(IPage page, string where)
     {
-        var overflow = await page.EvaluateAsync<string>("""
+        var overflow = await HorizontalOverflowAsync(page);
+        Assert.True(overflow.Length == 0, $"{where}: horizontal overflow: {overflow}");
+    }
+
+    /// <summary>What is wider than the window (the page, a table, a toolbar, the app bar), or "" when nothing is.</summary>
+    internal static Task<string> HorizontalOverflowAsync(IPage page) => page.EvaluateAsync<string>("""
             () => {
               const found = [];
               const root = document.documentElement;
@@ -26,8 +31,6 @@ public sealed class PhoneBrowserTests(BrowserFixture browser)
               return found.join('; ');
             }
             """);
-        Assert.True(overflow.Length == 0, $"{where}: horizontal overflow: {overflow}");
-    }
 
     private static async Task PhoneMenuAsync(IPage page, string item)
     {

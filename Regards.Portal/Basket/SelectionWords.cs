@@ -43,7 +43,10 @@ public static class SelectionWords
         {
             parts.Add(L.Plural("SelectionExcluded", summary.ExcludedCount));
         }
-        parts.Add(L.Plural("SelectionObjects", item.ObjectsCount));
+        if (summary.ChosenCount != item.ObjectsCount)
+        {
+            parts.Add(L.Plural("SelectionObjects", item.ObjectsCount));
+        }
         return string.Join(" · ", parts);
     }
 
