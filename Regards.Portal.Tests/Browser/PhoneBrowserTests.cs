@@ -103,6 +103,7 @@ public sealed class PhoneBrowserTests(BrowserFixture browser)
         await AssertNotCoveredBySnackbarAsync(page, row.Locator("[data-testid=order-actions]"));
         await BrowserFixture.ScreenshotAsync(page, $"phone-{language}-orders");
         await AssertNoHorizontalOverflowAsync(page, "my orders");
+        var orderId = await CultureBrowserTests.IdOfAsync(page, label);
         await link.ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=order-summary]")).ToBeVisibleAsync(Visible);
         await BrowserFixture.ScreenshotAsync(page, $"phone-{language}-order-detail");
@@ -132,6 +133,10 @@ public sealed class PhoneBrowserTests(BrowserFixture browser)
         }
         await BrowserFixture.ScreenshotAsync(admin, $"phone-{language}-admin-orders");
         await AssertNoHorizontalOverflowAsync(admin, "admin orders");
+        // The order waits for its user's download: cancelled, it no longer holds the user's preparation slots (other
+        // browser tests order as this user).
+        var cancelled = await admin.APIRequest.DeleteAsync(new Uri(browser.BaseAddress, $"/api/user/orders/{orderId}").ToString());
+        Assert.Equal(200, cancelled.Status);
         await admin.Context.CloseAsync();
         await page.Context.CloseAsync();
     }
