@@ -32,6 +32,8 @@ public static class ComponentTestContext
         typeof(Regards.Portal.Orders.OrderChangeNotifier),
         typeof(Regards.Portal.Downloads.DownloadService),
         typeof(Regards.Portal.Processing.ProcessingCatalog),
+        typeof(Regards.Portal.Processing.ProcessingWords),
+        typeof(Regards.Portal.Basket.IProcessingChoiceDescriber),
         typeof(IOptions<Regards.Portal.Orders.OrdersOptions>),
         typeof(IDataProtectionProvider),
     ];

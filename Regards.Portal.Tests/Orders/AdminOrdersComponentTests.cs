@@ -44,13 +44,20 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         await FilterOnOwnerAsync(page, owner);
         page.WaitForAssertion(() => Assert.Equal(["admin columns"], Labels(page)), Wait);
 
-        // ui.md: User, Label, Status+progress, Identifier (hidden), Creation, Expiration (hidden), Objects count (hidden), Total size, Errors count.
-        Assert.Equal(["User", "Label", "Status", "Progress", "Created", "Size", "Errors count", "Actions"], TableHeaders(page));
+        // The admin guide: User, Label, Progress, Creation, Total size, Errors count, Status; Identifier, Expiration and
+        // Objects count hidden by default.
+        Assert.Equal(["User", "Label", "Progress", "Creation", "Total size", "Errors count", "Status", "Actions"], TableHeaders(page));
+        Assert.Equal("1 order found", page.Find("[data-testid=admin-orders-count]").TextContent.Trim());
+        Assert.Equal("Apply filters", page.Find("[data-testid=admin-filter-apply]").TextContent.Trim());
+        Assert.Contains("Columns", page.Find("[data-testid=columns-chooser] button").TextContent);
         Assert.Contains(page.FindAll("[data-testid=admin-orders-table] tbody td"), td => td.TextContent.Trim() == owner);
 
         await page.InvokeAsync(() => page.Find("[data-testid=columns-chooser] button").Click());
         await ToggleAsync(popovers, OrderColumns.Id);
-        page.WaitForAssertion(() => Assert.Equal(["User", "Label", "Status", "Progress", "Id", "Created", "Size", "Errors count", "Actions"], TableHeaders(page)), Wait);
+        page.WaitForAssertion(() => Assert.Equal(["User", "Label", "Progress", "Id", "Creation", "Total size", "Errors count", "Status", "Actions"], TableHeaders(page)), Wait);
+        await ToggleAsync(popovers, OrderColumns.Expires);
+        await ToggleAsync(popovers, OrderColumns.Objects);
+        page.WaitForAssertion(() => Assert.Equal(["User", "Label", "Progress", "Id", "Creation", "Expiration", "Objects count", "Total size", "Errors count", "Status", "Actions"], TableHeaders(page)), Wait);
         Assert.Contains(page.FindAll("[data-testid=admin-orders-table] tbody td"), td => td.TextContent.Trim() == order.Id.ToString());
     }
 
@@ -142,7 +149,7 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         page.WaitForAssertion(() => Assert.Equal(["a order", "b order", "c order"], Rows()), Wait);
         await SortOnAsync("Label");
         page.WaitForAssertion(() => Assert.Equal(["c order", "b order", "a order"], Rows()), Wait);
-        await SortOnAsync("Size");
+        await SortOnAsync("Total size");
         page.WaitForAssertion(() => Assert.Equal(["b order", "a order", "c order"], Rows()), Wait);
     }
 

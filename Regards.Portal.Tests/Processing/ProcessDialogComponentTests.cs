@@ -51,10 +51,10 @@ public sealed class ProcessDialogComponentTests(PortalAppFactory factory) : ICla
         Assert.Equal("10", to.GetAttribute("value"));
 
         to.Input("abc");
-        provider.WaitForAssertion(() => Assert.Contains("to must be an integer.", provider.Markup));
+        provider.WaitForAssertion(() => Assert.Contains("To must be an integer.", provider.Markup));
         Assert.True(provider.Find("[data-testid=process-save]").HasAttribute("disabled"));
         provider.Find("input[data-testid=process-param-from], [data-testid=process-param-from] input").Input("-3");
-        provider.WaitForAssertion(() => Assert.Contains("from must be between 0 – +∞.", provider.Markup));
+        provider.WaitForAssertion(() => Assert.Contains("From must be between 0 – +∞.", provider.Markup));
 
         provider.Find("input[data-testid=process-param-from], [data-testid=process-param-from] input").Input("0");
         provider.Find("input[data-testid=process-param-to], [data-testid=process-param-to] input").Input(" 50 ");
@@ -102,7 +102,7 @@ public sealed class ProcessDialogComponentTests(PortalAppFactory factory) : ICla
             page.WaitForElement("[data-testid=cart-process]").Click();
             provider.WaitForAssertion(() => Assert.Contains("Manifeste de sommes de contrôle", provider.Markup));
             provider.Find("[data-testid=process-save]").Click();
-            page.WaitForAssertion(() => Assert.Contains("checksum-manifest(format=sha256sum)", page.Markup), TimeSpan.FromSeconds(5));
+            page.WaitForAssertion(() => Assert.Contains("Manifeste de sommes de contrôle (Format : Fichier sha256sum)", page.Markup), TimeSpan.FromSeconds(5));
             Assert.Equal("checksum-manifest", (await Baskets.GetAsync(caller))!.DatasetSelections[0].Processing!.ProcessBusinessId);
             snackbars.WaitForAssertion(() => Assert.Contains("Traitement enregistré.", snackbars.Markup));
 

@@ -23,9 +23,6 @@ public sealed record BasketDatasetSelectionDto(
 {
     /// <summary>Objects added twice are counted once at dataset level: the dated selections may add up to more.</summary>
     public bool HasDuplicates => ItemsSelections.Sum(i => i.ObjectsCount) > ObjectsCount;
-
-    [JsonIgnore] public string? FileFilterText => FileFilter.Describe();
-    [JsonIgnore] public string? ProcessingText => Processing.Describe();
 }
 
 /// <summary>REGARDS' <c>BasketDatedItemsSelectionDto</c>; the selection is echoed in REGARDS' request shape.</summary>
@@ -35,16 +32,9 @@ public sealed record BasketItemSelectionDto(
     public RegardsSelectionRequest SelectionRequest => RegardsSelectionRequest.From(Request, Date);
 }
 
-public static class BasketDescriptions
+/// <summary>What an import of provider ids did: objects added, objects already in the cart, ids naming no object the
+/// caller may order; the cart after it (null when no id named an orderable object).</summary>
+public sealed record CartImportResult(int Added, int AlreadyPresent, int Unknown, BasketDto? Basket)
 {
-    /// <summary>A one-line reading of a file filter for the pages (the API sends the object).</summary>
-    public static string? Describe(this FileFilter? filter) => filter is null ? null
-        : string.Join("; ", new[]
-        {
-            filter.FileTypes.Count > 0 ? "types: " + string.Join(", ", filter.FileTypes.Select(t => t.ApiName())) : null,
-            filter.FileNamePattern is { Length: > 0 } p ? "name: " + p : null,
-        }.Where(x => x is not null));
-
-    public static string? Describe(this ProcessingChoice? processing) => processing is null ? null
-        : $"{processing.ProcessBusinessId}({string.Join(", ", processing.Parameters.Select(p => $"{p.Key}={p.Value}"))})";
+    public bool Found => Added + AlreadyPresent > 0;
 }

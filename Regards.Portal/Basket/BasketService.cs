@@ -294,7 +294,16 @@ public sealed class BasketService(
     }
 
     /// <summary>Adds the objects whose provider ids are listed (one per line). Null when none is orderable.</summary>
-    public async Task<BasketDto?> AddProviderIdsAsync(Caller caller, Stream lines, CancellationToken cancellationToken = default)
+    /// <summary>The API's upload: the cart after the import, or null when no id named an orderable object.</summary>
+    public async Task<BasketDto?> AddProviderIdsAsync(Caller caller, Stream lines, CancellationToken cancellationToken = default) =>
+        (await ImportProviderIdsAsync(caller, lines, cancellationToken)) is { Found: true } import ? import.Basket : null;
+
+    /// <summary>
+    /// Adds the objects named by a list of provider ids (one a line) and says what became of them: objects added,
+    /// objects already in the cart (not added again: no dated selection is made for them) and ids that name no object
+    /// the caller may order.
+    /// </summary>
+    public async Task<CartImportResult> ImportProviderIdsAsync(Caller caller, Stream lines, CancellationToken cancellationToken = default)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);
         using var reader = new StreamReader(lines);
@@ -313,12 +322,31 @@ public sealed class BasketService(
         }
         if (ids.Count == 0)
         {
-            return null;
+            return new CartImportResult(0, 0, 0, null);
         }
         var orderable = await access.GetOrderableDatasetIdsAsync(caller, cancellationToken);
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var objectIds = await db.DataObjects.Where(o => ids.Contains(o.ProviderId) && orderable.Contains(o.DatasetId)).Select(o => o.Id).ToListAsync(cancellationToken);
-        return objectIds.Count == 0 ? null : await AddSelectionAsync(caller, new SelectionRequest { IncludeIds = objectIds }, cancellationToken);
+        List<(string Id, string ProviderId)> found;
+        HashSet<string> present;
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            found = (await db.DataObjects.Where(o => ids.Contains(o.ProviderId) && orderable.Contains(o.DatasetId)).Select(o => new { o.Id, o.ProviderId }).ToListAsync(cancellationToken))
+                .Select(o => (o.Id, o.ProviderId)).ToList();
+            var objectIds = found.Select(o => o.Id).ToList();
+            var basket = await db.Baskets.Where(b => b.Owner == caller.Email && b.OrderId == null).Select(b => (long?)b.Id).FirstOrDefaultAsync(cancellationToken);
+            present = basket is null ? [] : (await db.BasketObjects
+                .Where(m => objectIds.Contains(m.DataObjectId) && db.BasketDatasetSelections.Any(s => s.Id == m.DatasetSelectionId && s.BasketId == basket))
+                .Select(m => m.DataObjectId).Distinct().ToListAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        }
+        var unknown = ids.Count - found.Select(o => o.ProviderId).Distinct(StringComparer.Ordinal).Count();
+        var fresh = found.Select(o => o.Id).Distinct(StringComparer.Ordinal).Where(id => !present.Contains(id)).ToList();
+        var cart = fresh.Count == 0 ? await GetAsync(caller, cancellationToken)
+            : await AddSelectionAsync(caller, new SelectionRequest { IncludeIds = fresh }, cancellationToken);
+        if (fresh.Count > 0 && cart is null)
+        {
+            // Their objects hold no orderable file (nothing written): they are as good as unknown.
+            return new CartImportResult(0, present.Count, unknown + fresh.Count, present.Count == 0 ? null : await GetAsync(caller, cancellationToken));
+        }
+        return new CartImportResult(fresh.Count, present.Count, unknown, found.Count == 0 ? null : cart);
     }
 
     public Task<BasketDto?> RemoveDatasetSelectionAsync(Caller caller, long datasetSelectionId, CancellationToken cancellationToken = default) =>
@@ -373,19 +401,30 @@ public sealed class BasketService(
         }, cancellationToken);
     }
 
+    /// <summary>True when a file name pattern is empty or a valid regular expression (the dialog checks it as typed).</summary>
+    public static bool IsValidFileNamePattern(string? pattern)
+    {
+        if (string.IsNullOrWhiteSpace(pattern))
+        {
+            return true;
+        }
+        try
+        {
+            _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>A file filter checked (a valid pattern, orderable types only), or null when it filters nothing.</summary>
     public static FileFilter? NormalizeFileFilter(FileFilter? filter)
     {
-        if (filter?.FileNamePattern is { Length: > 0 } pattern)
+        if (!IsValidFileNamePattern(filter?.FileNamePattern))
         {
-            try
-            {
-                _ = new Regex(pattern, RegexOptions.None, RegexTimeout);
-            }
-            catch (ArgumentException)
-            {
-                throw PortalException.BadRequest("BAD_FILE_NAME_PATTERN", "The file name pattern is not a valid regular expression.");
-            }
+            throw PortalException.BadRequest("BAD_FILE_NAME_PATTERN", "The file name pattern is not a valid regular expression.");
         }
         if (filter?.FileTypes.Any(t => !SelectionQuery.OrderableTypes.Contains(t)) == true)
         {

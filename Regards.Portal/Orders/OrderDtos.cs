@@ -9,11 +9,7 @@ public sealed record LinkDto(string Rel, string Href);
 /// <summary>REGARDS' <c>DatasetTaskDto</c>; <c>datasetIpid</c> (the dataset URN) is ours, named as REGARDS names it in the basket.</summary>
 public sealed record DatasetTaskDto(long Id, [property: JsonPropertyName("datasetIpid")] string DatasetId, string DatasetLabel, int ObjectsCount, int FilesCount, long FilesSize,
     [property: JsonPropertyName("processDatasetDescription")] ProcessingChoice? Processing,
-    [property: JsonPropertyName("fileSelectionDescription")] FileFilter? FileFilter)
-{
-    [JsonIgnore] public string? FileFilterText => FileFilter.Describe();
-    [JsonIgnore] public string? ProcessingText => Processing.Describe();
-}
+    [property: JsonPropertyName("fileSelectionDescription")] FileFilter? FileFilter);
 
 public sealed record OrderDto(
     long Id, string Owner, string Label, DateTime CreationDate, OrderStatus Status, DateTime StatusDate, DateTime? ExpirationDate,

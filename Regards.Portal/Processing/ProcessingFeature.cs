@@ -13,6 +13,8 @@ public static class ProcessingFeature
         services.AddSingleton<IProcessing, ChecksumManifestProcessing>();
         services.AddSingleton<IProcessing, SubsetProcessing>();
         services.AddSingleton<ProcessingCatalog>();
+        services.AddSingleton<ProcessingWords>();
+        services.AddSingleton<IProcessingChoiceDescriber>(sp => sp.GetRequiredService<ProcessingWords>());
         services.AddSingleton<IProcessingChoiceValidator>(sp => sp.GetRequiredService<ProcessingCatalog>());
         services.AddSingleton<ProcessingRunner>();
         // The cart's Process button comes from this feature, so the cart does not depend on it.

@@ -10,10 +10,16 @@ public static class OrderColumns
     public static readonly string[] User = [Label, Status, Progress, Created, Expires, Objects, Size, InError];
     public static readonly string[] UserDefault = [Label, Status, Progress, Created, Expires, Objects, Size];
 
-    // ui.md's order: User, Label, Status+progress, Identifier (hidden), Creation, Expiration (hidden), Objects count (hidden), Total size, Errors count.
-    public static readonly string[] Admin = [Owner, Label, Status, Progress, Id, Created, Expires, StatusDate, Objects, Files, Size, InError];
-    // The admin guide's defaults: User, Label, Progress, Creation, Total size, Errors count, Status (files count on demand).
-    public static readonly string[] AdminDefault = [Owner, Label, Status, Progress, Created, Size, InError];
+    // The admin guide's columns, in its order: User, Label, Progress, Creation, Total size, Errors count, Status; the
+    // identifier, the expiration and the objects count on demand (hidden by default).
+    public static readonly string[] Admin = [Owner, Label, Progress, Id, Created, Expires, Objects, Size, InError, Status];
+    public static readonly string[] AdminDefault = [Owner, Label, Progress, Created, Size, InError, Status];
+
+    /// <summary>The admin guide's column names (User, Creation, Total size, Errors count...).</summary>
+    public static string AdminTextKey(string column) => column switch
+    {
+        Created => "Column_Creation", Expires => "Column_Expiration", Size => "Column_TotalSize", Objects => "Column_ObjectsCount", _ => TextKey(column),
+    };
 
     public static string TextKey(string column) => column switch
     {
