@@ -29,6 +29,7 @@ public sealed class OrderStateMachineTests
         [OrderAction.CompletionCreatedSubOrders] = (new() { [Pending] = Running }, "ORDER_MUST_BE_PENDING"),
         [OrderAction.ProgressReachedHundred] = (new() { [Running] = null, [Paused] = null }, "ORDER_MUST_BE_RUNNING"),
         [OrderAction.DownloadFailed] = (new() { [Done] = DoneWithWarning }, "ORDER_MUST_BE_DONE"),
+        [OrderAction.DownloadRecovered] = (new() { [DoneWithWarning] = Done }, "ORDER_MUST_BE_DONE_WITH_WARNING"),
         [OrderAction.Expire] = (new() { [Pending] = Expired, [Running] = Expired, [Paused] = Expired, [Done] = Expired, [DoneWithWarning] = Expired }, "ORDER_CANNOT_EXPIRE"),
         [OrderAction.InternalFailure] = (Enum.GetValues<OrderStatus>().ToDictionary(s => s, _ => (OrderStatus?)Error), "NEVER_REFUSED"),
     };

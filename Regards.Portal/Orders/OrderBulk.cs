@@ -263,8 +263,10 @@ public static class OrderBulk
     /// <summary>Downloaded completely: AVAILABLE/DOWNLOAD_ERROR/DOWNLOADED → DOWNLOADED.</summary>
     public static async Task FilesDownloadedAsync(PortalDbContext db, long orderId, IReadOnlyCollection<long> orderFileIds, DateTime now, CancellationToken cancellationToken)
     {
+        var recovered = false;
         foreach (var chunk in orderFileIds.Chunk(Chunk))
         {
+            recovered |= await db.OrderFiles.AnyAsync(f => f.OrderId == orderId && chunk.Contains(f.Id) && f.State == OrderFileState.DownloadError, cancellationToken);
             await db.OrderFiles
                 .Where(f => f.OrderId == orderId && chunk.Contains(f.Id) && (f.State == OrderFileState.Available || f.State == OrderFileState.DownloadError || f.State == OrderFileState.Downloaded))
                 .ExecuteUpdateAsync(s => s
@@ -272,6 +274,17 @@ public static class OrderBulk
                     .SetProperty(f => f.DownloadError, (string?)null)
                     .SetProperty(f => f.DownloadedAt, now)
                     .SetProperty(f => f.Version, f => f.Version + 1), cancellationToken);
+        }
+        if (recovered && !await db.OrderFiles.AnyAsync(f => f.OrderId == orderId && (f.State == OrderFileState.DownloadError || f.State == OrderFileState.Error), cancellationToken))
+        {
+            // Only a warning that downloads alone caused is lifted: a completion's warning comes with its message.
+            var transition = OrderStateMachine.Table[OrderAction.DownloadRecovered];
+            var from = transition.From.ToList();
+            await db.Orders.Where(o => o.Id == orderId && from.Contains(o.Status) && o.Message == null)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(o => o.Status, transition.To!.Value)
+                    .SetProperty(o => o.StatusDate, now)
+                    .SetProperty(o => o.Version, o => o.Version + 1), cancellationToken);
         }
     }
 

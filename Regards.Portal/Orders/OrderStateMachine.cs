@@ -20,6 +20,9 @@ public enum OrderAction
     CompletionCreatedSubOrders,
     ProgressReachedHundred,
     DownloadFailed,
+    /// <summary>The file a cut download had put in DOWNLOAD_ERROR reached its user after all (a segmented client's other
+    /// connections, idle at the cut, fetched the rest): with no file left in error, the order is DONE again.</summary>
+    DownloadRecovered,
     Expire,
     InternalFailure,
 }
@@ -57,6 +60,7 @@ public static class OrderStateMachine
         [OrderAction.CompletionCreatedSubOrders] = new(S(OrderStatus.Pending), OrderStatus.Running, "ORDER_MUST_BE_PENDING"),
         [OrderAction.ProgressReachedHundred] = new(S(OrderStatus.Running, OrderStatus.Paused), null, "ORDER_MUST_BE_RUNNING"),
         [OrderAction.DownloadFailed] = new(S(OrderStatus.Done), OrderStatus.DoneWithWarning, "ORDER_MUST_BE_DONE"),
+        [OrderAction.DownloadRecovered] = new(S(OrderStatus.DoneWithWarning), OrderStatus.Done, "ORDER_MUST_BE_DONE_WITH_WARNING"),
         [OrderAction.Expire] = new(S(OrderStatus.Pending, OrderStatus.Running, OrderStatus.Paused, OrderStatus.Done, OrderStatus.DoneWithWarning), OrderStatus.Expired, "ORDER_CANNOT_EXPIRE"),
         [OrderAction.InternalFailure] = new(S(All), OrderStatus.Error, "NEVER_REFUSED"),
     };
