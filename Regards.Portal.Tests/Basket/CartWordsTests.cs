@@ -71,7 +71,7 @@ public sealed class CartWordsTests(PortalAppFactory factory) : IClassFixture<Por
         var caller = new Caller(user, false);
         await Baskets.ClearAsync(caller);
         await Baskets.AddSelectionAsync(caller, new SelectionRequest { IncludeIds = [objects[0].Id] });
-        await InCultureAsync(language, async () =>
+        await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, user, PortalRoles.RegisteredUser);
             var snackbars = ctx.Render<MudSnackbarProvider>();
@@ -100,7 +100,7 @@ public sealed class CartWordsTests(PortalAppFactory factory) : IClassFixture<Por
     public async Task Dated_selections_are_described_by_what_they_hold(string language, string search, string chosen, string whole)
     {
         var objects = await SentinelObjectsAsync(2);
-        await InCultureAsync(language, () =>
+        await TestCulture.RunAsync(language, () =>
         {
             static BasketItemSelectionDto Item(SelectionRequest request, int objects) => new(DateTime.UtcNow, request, objects, 0, 0, 0);
             var L = factory.Services.GetRequiredService<Microsoft.Extensions.Localization.IStringLocalizer<CatalogText>>();
@@ -181,19 +181,5 @@ public sealed class CartWordsTests(PortalAppFactory factory) : IClassFixture<Por
         // Disposed pages stop listening.
         await ctx.DisposeAsync();
         await modules.SaveAsync(UiModuleSettings.Default(UiModuleSettings.OrderCart), DemoUsers.Admin);
-    }
-
-    internal static async Task InCultureAsync(string language, Func<Task> action)
-    {
-        var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
-        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = new CultureInfo(language == "fr" ? "fr-FR" : "en-US");
-        try
-        {
-            await action();
-        }
-        finally
-        {
-            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
-        }
     }
 }

@@ -48,7 +48,7 @@ public sealed class WordingTests(OrderPagesFactory factory) : IClassFixture<Orde
         {
             await factory.SeedOrderAsync(owner, OrderStatus.Done, o => (o.ObjectsCount, o.FilesCount) = (count, count));
         }
-        await InCultureAsync(language, async () =>
+        await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<MyOrdersPage>();
@@ -64,7 +64,7 @@ public sealed class WordingTests(OrderPagesFactory factory) : IClassFixture<Orde
     {
         var owner = OrderPagesFactory.NewOwner();
         await factory.SeedOrderAsync(owner, OrderStatus.Done, o => o.TotalSize = 1536);
-        await InCultureAsync("fr", async () =>
+        await TestCulture.RunAsync("fr", async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<MyOrdersPage>();
@@ -80,19 +80,5 @@ public sealed class WordingTests(OrderPagesFactory factory) : IClassFixture<Orde
     }
 
     private static void InCulture(string language, Action action) =>
-        InCultureAsync(language, () => { action(); return Task.CompletedTask; }).GetAwaiter().GetResult();
-
-    private static async Task InCultureAsync(string language, Func<Task> action)
-    {
-        var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
-        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = new CultureInfo(language == "fr" ? "fr-FR" : "en-US");
-        try
-        {
-            await action();
-        }
-        finally
-        {
-            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
-        }
-    }
+        TestCulture.RunAsync(language, () => { action(); return Task.CompletedTask; }).GetAwaiter().GetResult();
 }

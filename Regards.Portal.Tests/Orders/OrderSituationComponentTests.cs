@@ -40,7 +40,7 @@ public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IC
             new Part(SubOrderJobState.Queued, (OrderFileState.Pending, StorageTier.Nearline, 1024)));
         var behind = await SeedAsync(owner, "behind", OrderStatus.Running, new Part(SubOrderJobState.Queued, (OrderFileState.Pending, StorageTier.Nearline, 1024)));
 
-        await InCultureAsync(language, async () =>
+        await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<MyOrdersPage>();
@@ -65,7 +65,7 @@ public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IC
             new Part(SubOrderJobState.Ended, (OrderFileState.Downloaded, StorageTier.Online, 100)),
             new Part(SubOrderJobState.Staged, waitingFiles),
             new Part(SubOrderJobState.Queued, (OrderFileState.Pending, StorageTier.Nearline, 100)));
-        await InCultureAsync(language, async () =>
+        await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<MyOrdersPage>();
@@ -88,7 +88,7 @@ public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IC
             new Part(SubOrderJobState.Ended, (OrderFileState.Downloaded, tier, 100)),
             new Part(SubOrderJobState.Staging, (OrderFileState.Pending, tier, 100)),
             new Part(SubOrderJobState.Queued, (OrderFileState.Pending, tier, 100)));
-        await InCultureAsync(language, async () =>
+        await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<OrderDetailPage>(p => p.Add(x => x.OrderId, order.Id));
@@ -117,7 +117,7 @@ public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IC
         {
             await factory.SeedOrderAsync(owner, OrderStatus.Done, o => { o.Label = label; o.ExpirationDate = expiration; o.PercentCompleted = 100; o.AvailableFilesCount = o.ZippableFilesCount = 0; });
         }
-        await InCultureAsync(language, async () =>
+        await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.CreateWith(factory, services =>
             {
@@ -148,7 +148,7 @@ public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IC
             (OrderFileState.Available, StorageTier.Online, 100), (OrderFileState.Available, StorageTier.Online, 100),
             (OrderFileState.Available, StorageTier.Nearline, 100), (OrderFileState.Available, StorageTier.External, 100))], objectOf: i => $"obj-{Math.Min(i, 1)}");
         var over = await SeedAsync(owner, "over", OrderStatus.Done, new Part(SubOrderJobState.Ended, (OrderFileState.Downloaded, StorageTier.Online, 100)));
-        await InCultureAsync(language, async () =>
+        await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<MyOrdersPage>();
@@ -173,7 +173,7 @@ public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IC
         {
             await db.Orders.Where(o => o.Id == large.Id).ExecuteUpdateAsync(u => u.SetProperty(o => o.AvailableFilesCount, 20_000));
         }
-        await InCultureAsync(language, async () =>
+        await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
             var page = ctx.Render<MyOrdersPage>();
@@ -232,19 +232,5 @@ public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IC
         }
         // The engine's own computation: progress, available counts and the sub-orders' waiting flags.
         return (await factory.Services.GetRequiredService<OrderProgress>().RecomputeAsync(order.Id))!;
-    }
-
-    private static async Task InCultureAsync(string language, Func<Task> action)
-    {
-        var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
-        CultureInfo.CurrentCulture = CultureInfo.CurrentUICulture = new CultureInfo(language == "fr" ? "fr-FR" : "en-US");
-        try
-        {
-            await action();
-        }
-        finally
-        {
-            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
-        }
     }
 }

@@ -24,7 +24,7 @@ public sealed class VocabularyTests(PortalAppFactory factory) : IClassFixture<Po
     [InlineData("en", "Raw data", "Quicklook (small)", "Quicklook (large)")]
     [InlineData("fr", "Données brutes", "Aperçu (petit)", "Aperçu (grand)")]
     public Task Data_types_have_names_in_each_language(string language, string raw, string small, string large) =>
-        CartWordsTests.InCultureAsync(language, () =>
+        TestCulture.RunAsync(language, () =>
         {
             Assert.Equal(raw, CatalogL.Name(DataType.RawData));
             Assert.Equal(small, CatalogL.Name(DataType.QuicklookSd));
@@ -37,7 +37,7 @@ public sealed class VocabularyTests(PortalAppFactory factory) : IClassFixture<Po
     [InlineData("en", "Types: Raw data, Quicklook (medium); File name: .*\\.nc$")]
     [InlineData("fr", "Types : Données brutes, Aperçu (moyen); Nom de fichier : .*\\.nc$")]
     public Task File_filters_read_in_words(string language, string expected) =>
-        CartWordsTests.InCultureAsync(language, () =>
+        TestCulture.RunAsync(language, () =>
         {
             Assert.Equal(expected, CatalogL.Describe(new FileFilter { FileTypes = [DataType.RawData, DataType.QuicklookMd], FileNamePattern = @".*\.nc$" }));
             Assert.Null(CatalogL.Describe((FileFilter?)null));
@@ -48,7 +48,7 @@ public sealed class VocabularyTests(PortalAppFactory factory) : IClassFixture<Po
     [InlineData("en", "gzip compression (Compression level: Optimal)", "Subset (Unit: Lines, From: 0, To: 10)")]
     [InlineData("fr", "Compression gzip (Niveau de compression : Optimal)", "(Unité : Lignes, De : 0, À : 10)")]
     public Task A_chosen_processing_reads_in_words_not_as_its_code(string language, string compress, string subset) =>
-        CartWordsTests.InCultureAsync(language, () =>
+        TestCulture.RunAsync(language, () =>
         {
             var choice = new ProcessingChoice { ProcessBusinessId = "compress", Parameters = new Dictionary<string, string> { ["level"] = "optimal" } };
             Assert.Equal(compress, Words.Describe(choice));
@@ -67,7 +67,7 @@ public sealed class VocabularyTests(PortalAppFactory factory) : IClassFixture<Po
     [InlineData("en", "Registered user", "Compression level: Optimal")]
     [InlineData("fr", "Utilisateur inscrit", "Niveau de compression : Optimal")]
     public Task The_admin_processing_page_shows_roles_and_parameters_in_words(string language, string user, string parameter) =>
-        CartWordsTests.InCultureAsync(language, async () =>
+        TestCulture.RunAsync(language, async () =>
         {
             _ = factory.CreateAnonymousClient();
             await using var ctx = ComponentTestContext.Create(factory, DemoUsers.Admin, PortalRoles.Admin);
