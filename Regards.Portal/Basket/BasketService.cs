@@ -293,7 +293,6 @@ public sealed class BasketService(
         return inserted;
     }
 
-    /// <summary>Adds the objects whose provider ids are listed (one per line). Null when none is orderable.</summary>
     /// <summary>The API's upload: the cart after the import, or null when no id named an orderable object.</summary>
     public async Task<BasketDto?> AddProviderIdsAsync(Caller caller, Stream lines, CancellationToken cancellationToken = default) =>
         (await ImportProviderIdsAsync(caller, lines, cancellationToken)) is { Found: true } import ? import.Basket : null;
