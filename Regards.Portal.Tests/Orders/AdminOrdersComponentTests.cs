@@ -128,6 +128,31 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         Assert.Empty(page.FindAll("[data-testid=admin-filter-clear]"));
     }
 
+    /// <summary>Issue 17, item 6: the creation dates are typed in the user's own short date format.</summary>
+    [Theory]
+    [InlineData("en", "1/2/2026", "1/5/2026")]
+    [InlineData("fr", "02/01/2026", "05/01/2026")]
+    public async Task Creation_dates_can_be_typed_in_the_users_format(string language, string after, string before)
+    {
+        await TestCulture.RunAsync(language, async () =>
+        {
+            await using var ctx = AdminContext(out _, out _);
+            var page = ctx.Render<AdminOrdersPage>();
+            page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+            var pickers = page.FindComponents<MudDatePicker>();
+            Assert.All(pickers, p => Assert.False(p.Find("input").HasAttribute("readonly"), "a date filter that cannot be typed"));
+            await page.InvokeAsync(() => pickers[0].Find("input").Change(after));
+            await page.InvokeAsync(() => pickers[1].Find("input").Change(before));
+            await page.InvokeAsync(() => page.Find("[data-testid=admin-filter-apply]").Click());
+            page.WaitForAssertion(() =>
+            {
+                var chips = page.FindAll("[data-testid=admin-filter-chip]").Select(c => c.TextContent.Trim()).ToList();
+                Assert.Contains(chips, c => c.EndsWith("2026-01-02", StringComparison.Ordinal));
+                Assert.Contains(chips, c => c.EndsWith("2026-01-05", StringComparison.Ordinal));
+            }, Wait);
+        });
+    }
+
     [Fact]
     public async Task Clicking_a_column_header_sorts_on_the_server()
     {
