@@ -12,18 +12,23 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Downloads;
 
-/// <summary>Nearline order in several sub-orders with the default throttle (2): the download client drives it to the end.</summary>
-public sealed class DownloadClientFactory : PortalAppFactory
+/// <summary>
+/// A nearline order in several sub-orders (4 files each) under the default throttle (2), Retry-After 1 s, on Kestrel:
+/// the download client drives it to the end. <paramref name="nearlineLatency"/> is a tape restore's time.
+/// </summary>
+public abstract class NearlineDownloadFactory : PortalAppFactory
 {
-    public DownloadClientFactory()
+    protected NearlineDownloadFactory(string nearlineLatency)
     {
-        Settings["Storage:NearlineLatencyPerRequest"] = "00:00:00.500";
+        Settings["Storage:NearlineLatencyPerRequest"] = nearlineLatency;
         Settings["Orders:PollInterval"] = "00:00:00.100";
         Settings["Orders:SubOrderMaxFiles"] = "4";
         Settings["Downloads:RetryAfterSeconds"] = "1";
         StartKestrel();
     }
 }
+
+public sealed class DownloadClientFactory() : NearlineDownloadFactory("00:00:00.500");
 
 /// <summary>Real download clients (installed by the test command): aria2 on a metalink, curl on one file with resume.</summary>
 public sealed class DownloadClientTests(DownloadClientFactory factory) : IClassFixture<DownloadClientFactory>

@@ -19,17 +19,7 @@ namespace Regards.Portal.Tests.Downloads;
 /// A nearline order in several sub-orders under the default throttle (2), Retry-After 1 s; a tape restore takes 2 s, longer
 /// than curl takes the files of a sub-order, so the script meets files not restored yet.
 /// </summary>
-public sealed class DownloadScriptFactory : PortalAppFactory
-{
-    public DownloadScriptFactory()
-    {
-        Settings["Storage:NearlineLatencyPerRequest"] = "00:00:02";
-        Settings["Orders:PollInterval"] = "00:00:00.100";
-        Settings["Orders:SubOrderMaxFiles"] = "4";
-        Settings["Downloads:RetryAfterSeconds"] = "1";
-        StartKestrel();
-    }
-}
+public sealed class DownloadScriptFactory() : NearlineDownloadFactory("00:00:02");
 
 /// <summary>
 /// The order's download script (README "Downloading an order with a standard client") run by real bash and real curl

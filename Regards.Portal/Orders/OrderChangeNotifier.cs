@@ -35,6 +35,12 @@ public sealed record OrderChange(long OrderId, string Owner, OrderStatus Status,
 {
     public static OrderChange Of(Order order) =>
         new(order.Id, order.Owner, order.Status, order.PercentCompleted, order.WaitingForUser, order.AvailableFilesCount);
+
+    /// <summary>These orders as they are now, in one query (removed ones are missing).</summary>
+    public static Task<List<OrderChange>> ReadAsync(PortalDbContext db, IReadOnlyCollection<long> orderIds, CancellationToken cancellationToken) =>
+        db.Orders.AsNoTracking().Where(o => orderIds.Contains(o.Id))
+            .Select(o => new OrderChange(o.Id, o.Owner, o.Status, o.PercentCompleted, o.WaitingForUser, o.AvailableFilesCount))
+            .ToListAsync(cancellationToken);
 }
 
 /// <summary>
@@ -54,9 +60,7 @@ public sealed class OrderChangeRelay(
     {
         var ids = keys.Select(k => long.TryParse(k, CultureInfo.InvariantCulture, out var id) ? id : 0).Where(id => id > 0).ToArray();
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var orders = await db.Orders.AsNoTracking().Where(o => ids.Contains(o.Id))
-            .Select(o => new OrderChange(o.Id, o.Owner, o.Status, o.PercentCompleted, o.WaitingForUser, o.AvailableFilesCount))
-            .ToListAsync(cancellationToken);
+        var orders = await OrderChange.ReadAsync(db, ids, cancellationToken);
         var wake = false;
         foreach (var change in orders)
         {

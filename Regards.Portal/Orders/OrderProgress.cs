@@ -123,10 +123,7 @@ public sealed class OrderProgress(
     public async Task AnnounceAsync(IReadOnlyCollection<long> orderIds, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var orders = await db.Orders.AsNoTracking().Where(o => orderIds.Contains(o.Id))
-            .Select(o => new OrderChange(o.Id, o.Owner, o.Status, o.PercentCompleted, o.WaitingForUser, o.AvailableFilesCount))
-            .ToListAsync(cancellationToken);
-        orders.ForEach(notifier.Publish);
+        (await OrderChange.ReadAsync(db, orderIds, cancellationToken)).ForEach(notifier.Publish);
     }
 
     public async Task<Order?> RecomputeAsync(long orderId, CancellationToken cancellationToken = default)
