@@ -32,6 +32,7 @@ public sealed class DatabaseStartupTests : IDisposable
             ["Database:DataPath"] = dataPath,
             ["Database:MigrateOnStartup"] = migrateOnStartup ? "true" : "false",
             ["Orders:EngineEnabled"] = "false",
+            ["Logging:LogLevel:Microsoft.EntityFrameworkCore.Migrations"] = "Debug",
         },
         ConfigureTestServices = logs is null ? null : services => services.AddSingleton<ILoggerProvider>(new CapturingLoggerProvider(logs)),
     };
@@ -87,6 +88,28 @@ public sealed class DatabaseStartupTests : IDisposable
         var client = await second.CreateClientForAsync(DemoUsers.User);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/user/orders")).StatusCode);
         Assert.Equal(migrated, Tables());
+    }
+
+    /// <summary>
+    /// EF's migrator, even with nothing to apply, builds the design-time model and diffs it against the snapshot (a third
+    /// of the start-up's CPU): on an up-to-date database the portal does not call it.
+    /// </summary>
+    [Fact]
+    public async Task On_an_up_to_date_database_the_start_does_not_run_the_migrator()
+    {
+        var firstLogs = new ConcurrentQueue<string>();
+        using (var first = Portal(migrateOnStartup: true, firstLogs))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await first.CreateClient().GetAsync("/health/ready")).StatusCode);
+        }
+        Assert.Contains(firstLogs, line => line.Contains("Microsoft.EntityFrameworkCore.Migrations:", StringComparison.Ordinal) && line.Contains("Applying migration"));
+
+        var logs = new ConcurrentQueue<string>();
+        using var second = Portal(migrateOnStartup: true, logs);
+        Assert.Equal(HttpStatusCode.OK, (await second.CreateClient().GetAsync("/health/ready")).StatusCode);
+        var migrator = logs.Where(line => line.Contains("Microsoft.EntityFrameworkCore.Migrations:", StringComparison.Ordinal)
+                                          && (line.Contains("Migrating using database") || line.Contains("No migrations were applied"))).ToList();
+        Assert.True(migrator.Count == 0, "the migrator ran on an up-to-date database:\n" + string.Join('\n', migrator));
     }
 
     private static IEnumerable<Exception> Flatten(Exception error)

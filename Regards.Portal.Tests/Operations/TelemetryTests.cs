@@ -238,6 +238,36 @@ public sealed class MetricsNetworkTests
         Assert.Contains("regards_", await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>
+    /// OpenTelemetry allocates a stream's points up front: the portal's streams hold 100 series, the per-route HTTP ones
+    /// keep OpenTelemetry's 2 000. Series past the limit are folded into one overflow series, not lost.
+    /// </summary>
+    [Fact]
+    public async Task A_portal_stream_holds_100_series_and_the_per_route_http_one_more()
+    {
+        using var factory = new PortalAppFactory();
+        factory.Settings["Telemetry:MetricsNetworks:0"] = "127.0.0.0/8";
+        factory.StartKestrel();
+        var client = factory.CreateAnonymousClient();
+        (await client.GetAsync("/metrics")).EnsureSuccessStatusCode();
+
+        using var meter = new System.Diagnostics.Metrics.Meter(PortalMetrics.MeterName);
+        var portalStream = meter.CreateCounter<long>("regards.test.series");
+        var routeStream = meter.CreateCounter<long>("http.server.request.duration");
+        for (var i = 0; i < 150; i++)
+        {
+            portalStream.Add(1, new KeyValuePair<string, object?>("value", i));
+            routeStream.Add(1, new KeyValuePair<string, object?>("value", i));
+        }
+
+        var metrics = Prometheus.Parse(await client.GetStringAsync("/metrics"));
+        var portal = metrics.Samples.Where(s => s.Name == "regards_test_series_total").ToList();
+        Assert.Equal(PortalTelemetry.DefaultCardinalityLimit + 1, portal.Count); // and the overflow series
+        Assert.Equal(150, portal.Sum(s => s.Value));
+        Assert.Contains(portal, s => s.Labels.GetValueOrDefault("otel_metric_overflow") == "true");
+        Assert.Equal(150, metrics.Samples.Count(s => s.Name == "http_server_request_duration_total"));
+    }
+
     [Fact]
     public void A_metrics_network_that_is_not_one_stops_the_start()
     {
@@ -261,6 +291,8 @@ public sealed class Prometheus(List<(string Name, Dictionary<string, string> Lab
             Label.Matches(m.Groups["labels"].Value).ToDictionary(l => l.Groups["key"].Value, l => l.Groups["value"].Value),
             double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)))
         .ToList());
+
+    public IReadOnlyList<(string Name, Dictionary<string, string> Labels, double Value)> Samples => samples;
 
     /// <summary>The samples whose name starts so, one a line (for assertion messages).</summary>
     public string Dump(string prefix) => string.Join("\n", samples.Where(s => s.Name.StartsWith(prefix, StringComparison.Ordinal))
