@@ -86,11 +86,11 @@ public sealed class DownloadsBenchmarks
         {
             await PortalProcess.SeedAsync(dataPath, "--objects", "20", "--file-size", $"{5 << 20}", "--dataset-id", "URN:AIP:DATASET:p1-100mb");
             await PortalProcess.SeedAsync(dataPath, "--objects", "200", "--file-size", $"{5 << 20}", "--dataset-id", "URN:AIP:DATASET:p1-1gb");
-            await using var portal = await PortalProcess.StartAsync(dataPath, new Dictionary<string, string>
+            await using var portal = await PortalProcess.StartAsync(dataPath, PortalProcess.AsDeployed(new Dictionary<string, string>
             {
                 ["Orders:MaxActiveSubOrdersPerUser"] = "1000",
                 ["Logging:LogLevel:Default"] = "Warning",
-            });
+            }));
             using var client = portal.CreateClient();
             client.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(client, DemoUsers.User, PortalAppFactory.DemoPassword(DemoUsers.User)));
             var small = await DoneOrderAsync(client, "URN:AIP:DATASET:p1-100mb", "p1-100mb");
@@ -277,11 +277,11 @@ public sealed class DownloadsBenchmarks
         try
         {
             await PortalProcess.SeedAsync(dataPath, "--objects", $"{files}", "--file-size", $"{64 * 1024}", "--dataset-id", "URN:AIP:DATASET:p5");
-            await using var portal = await PortalProcess.StartAsync(dataPath, new Dictionary<string, string>
+            await using var portal = await PortalProcess.StartAsync(dataPath, PortalProcess.AsDeployed(new Dictionary<string, string>
             {
                 ["Orders:MaxActiveSubOrdersPerUser"] = "1000",
                 ["Logging:LogLevel:Default"] = "Warning",
-            });
+            }));
             using var client = portal.CreateClient();
             client.DefaultRequestHeaders.Authorization = new("Bearer", await PortalAppFactory.LoginAsync(client, DemoUsers.User, PortalAppFactory.DemoPassword(DemoUsers.User)));
             var orderId = await DoneOrderAsync(client, "URN:AIP:DATASET:p5", "p5");

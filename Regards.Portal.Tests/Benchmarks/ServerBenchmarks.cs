@@ -44,7 +44,7 @@ public sealed class ServerBenchmarks
             for (var run = 0; run < 3; run++)
             {
                 var watch = Stopwatch.StartNew();
-                await using var portal = await PortalProcess.StartAsync(dataPath, new Dictionary<string, string> { ["Logging:LogLevel:Default"] = "Warning" });
+                await using var portal = await PortalProcess.StartAsync(dataPath, PortalProcess.AsDeployed(new Dictionary<string, string> { ["Logging:LogLevel:Default"] = "Warning" }));
                 using var http = new HttpClient { BaseAddress = portal.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
                 while (true)
                 {

@@ -66,6 +66,17 @@ public sealed partial class PortalProcess : IAsyncDisposable
         return child;
     }
 
+    /// <summary>
+    /// Settings that start the portal as a data centre runs it: the Production environment, without Development's
+    /// exception page and static-asset checks on every request. Its data folder was seeded in Development (the demo
+    /// users and their passwords are in the database).
+    /// </summary>
+    public static Dictionary<string, string> AsDeployed(Dictionary<string, string> settings)
+    {
+        settings["ASPNETCORE_ENVIRONMENT"] = "Production";
+        return settings;
+    }
+
     /// <summary>Runs the app's <c>seed</c> command on that data folder (demo catalog plus a generated dataset) and waits for it.</summary>
     public static async Task SeedAsync(string dataPath, params string[] arguments)
     {

@@ -58,7 +58,7 @@ public sealed class LoadRig : IAsyncDisposable
         // The stalled client's order: 160 MB, far more than loopback sockets buffer, so that a client that never reads
         // leaves the server waiting to write.
         await PortalProcess.SeedAsync(dataPath, "--objects", "20", "--file-size", $"{8 << 20}", "--dataset-id", StallDataset);
-        var portal = await PortalProcess.StartAsync(dataPath, new Dictionary<string, string>
+        var portal = await PortalProcess.StartAsync(dataPath, PortalProcess.AsDeployed(new Dictionary<string, string>
         {
             ["Orders:PollInterval"] = "00:00:00.100",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -68,7 +68,7 @@ public sealed class LoadRig : IAsyncDisposable
             ["Downloads:MaxConcurrentMetalinksPerUser"] = $"{clients}",
             // The flooder's files come from the "tape" (nearline): they stay not ready for the whole run.
             ["Storage:NearlineLatencyPerRequest"] = "00:30:00",
-        });
+        }));
         try
         {
             var owner = portal.CreateClient();
