@@ -367,6 +367,24 @@ public abstract class DownloadsTests(DownloadsFactory factory)
         var guest = await factory.CreateClientForAsync(DemoUsers.Guest);
         Assert.Equal(HttpStatusCode.NotFound, (await guest.GetAsync(url)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await factory.CreateAnonymousClient().GetAsync(url)).StatusCode);
+
+        // A file whose stored bytes are gone (the storage opens it without asking first): a 404 with its code, and the
+        // file stays AVAILABLE.
+        var lost = (await FilesAsync(orderId)).First(f => f.Id != file.Id && f.State == OrderFileState.Available);
+        var stored = Directory.EnumerateFiles(factory.DataPath, "*", SearchOption.AllDirectories)
+            .Single(p => p.Replace('\\', '/').EndsWith("/" + lost.Location.Replace('\\', '/'), StringComparison.Ordinal));
+        File.Move(stored, stored + ".away");
+        try
+        {
+            using var gone = await client.GetAsync($"/api/orders/files/{lost.Id}");
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+            Assert.Equal("NOT_FOUND", (await gone.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetString());
+            Assert.Equal(OrderFileState.Available, (await FilesAsync(orderId)).Single(f => f.Id == lost.Id).State);
+        }
+        finally
+        {
+            File.Move(stored + ".away", stored);
+        }
     }
 
     [Fact]

@@ -124,11 +124,15 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
             StorageTier.Nearline => CachePath(orderId, file.Location),
             _ => throw new FileNotFoundException("External files are not served by the portal."),
         };
-        if (!File.Exists(path))
+        // Opened without asking first whether it exists: one system call less on every file served.
+        try
+        {
+            return OpenFile(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new FileNotFoundException("The file is not available in storage.", Path.GetFileName(path));
         }
-        return OpenFile(path);
     }
 
     public void Prefetch(long orderId, StorageFileRef file)
