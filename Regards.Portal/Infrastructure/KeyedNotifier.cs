@@ -49,6 +49,18 @@ public class KeyedNotifier<TKey, TMessage>(ILogger logger) where TKey : notnull
         }
     }
 
+    /// <summary>Whether anything at all listens here (an open page, for the order notifier).</summary>
+    public bool HasSubscribers
+    {
+        get
+        {
+            lock (gate)
+            {
+                return handlers.Count > 0;
+            }
+        }
+    }
+
     public int SubscriberCount(TKey key)
     {
         lock (gate)

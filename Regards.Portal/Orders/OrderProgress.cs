@@ -122,6 +122,12 @@ public sealed class OrderProgress(
     /// </summary>
     public async Task AnnounceAsync(IReadOnlyCollection<long> orderIds, CancellationToken cancellationToken)
     {
+        if (!notifier.HasSubscribers)
+        {
+            // No page open on this instance: no query, at every claim of the engine.
+            notifier.AnnounceElsewhere(orderIds);
+            return;
+        }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         (await OrderChange.ReadAsync(db, orderIds, cancellationToken)).ForEach(notifier.Publish);
     }
