@@ -91,7 +91,7 @@ public sealed class DatabaseStartupTests : IDisposable
     }
 
     /// <summary>
-    /// EF's migrator, even with nothing to apply, builds the design-time model and diffs it against the snapshot (a third
+    /// EF's migrator, even with nothing to apply, builds the design-time model and diffs it against the snapshot (a sixth
     /// of the start-up's CPU): on an up-to-date database the portal does not call it.
     /// </summary>
     [Fact]
