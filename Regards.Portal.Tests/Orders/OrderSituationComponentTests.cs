@@ -17,11 +17,17 @@ namespace Regards.Portal.Tests.Orders;
 /// <summary>
 /// The order life cycle in plain words (issue 17, item 2) on My orders and the detail page, in English and French: the
 /// situation the Orders feature computes from the sub-orders, their files and the owner's preparation slots, and its
-/// translation with the plural rules of each language. Engine off: every state is arranged in the database.
+/// translation with the plural rules of each language. Engine off: every state is arranged in the database. The
+/// situation's queries (<see cref="OrderSituations"/>: grouped sums, distinct object counts, the slot holders' join)
+/// run on a real SQLite file and on PostgreSQL.
 /// </summary>
-[Trait("Tier", "Fast")]
-public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IClassFixture<OrderPagesFactory>
+public abstract class OrderSituationComponentTests(OrderPagesFactory factory)
 {
+    [Trait("Tier", "Fast")]
+    public sealed class OnSqlite(OrderPagesFactory factory) : OrderSituationComponentTests(factory), IClassFixture<OrderPagesFactory>;
+
+    public sealed class OnPostgreSql(OrderPagesFactory.OnPostgreSql factory) : OrderSituationComponentTests(factory), IClassFixture<OrderPagesFactory.OnPostgreSql>;
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     /// <summary>One part of a seeded order: its job state and its files (state, tier, size).</summary>
