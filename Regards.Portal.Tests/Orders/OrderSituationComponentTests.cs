@@ -102,6 +102,27 @@ public abstract class OrderSituationComponentTests(OrderPagesFactory factory)
         });
     }
 
+    /// <summary>A paused order names the part that resuming prepares first: the database's suspended parts, read by the page.</summary>
+    [Theory]
+    [InlineData("en", "Paused before part 3 of 5: resume the order to go on preparing its files")]
+    [InlineData("fr", "En pause avant la partie 3 sur 5 : reprenez la commande pour poursuivre la préparation de ses fichiers")]
+    public async Task A_paused_order_says_which_part_comes_next(string language, string expected)
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        var order = await SeedAsync(owner, "paused", OrderStatus.Paused,
+            new Part(SubOrderJobState.Ended, (OrderFileState.Downloaded, StorageTier.Online, 100)),
+            new Part(SubOrderJobState.Staged, (OrderFileState.Available, StorageTier.Online, 100)),
+            new Part(SubOrderJobState.Suspended, (OrderFileState.Pending, StorageTier.Nearline, 100)),
+            new Part(SubOrderJobState.Suspended, (OrderFileState.Pending, StorageTier.Nearline, 100)),
+            new Part(SubOrderJobState.Suspended, (OrderFileState.Pending, StorageTier.Nearline, 100)));
+        await TestCulture.RunAsync(language, async () =>
+        {
+            await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+            var page = ctx.Render<OrderDetailPage>(p => p.Add(x => x.OrderId, order.Id));
+            page.WaitForAssertion(() => Assert.Equal(expected, page.Find("[data-testid=order-situation]").TextContent.Trim()), Wait);
+        });
+    }
+
     /// <summary>Relative expiry from the injected clock (a <see cref="FakeTimeProvider"/>), in the user's time zone.</summary>
     [Theory]
     [InlineData("en", @"^Expires today at 11:00\sPM$", "Expires tomorrow", "Expires in 3 days")]
