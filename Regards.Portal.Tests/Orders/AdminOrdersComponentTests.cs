@@ -207,6 +207,30 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         Assert.Equal(expected, RowButtons.Where(b => IsEnabled(row, b)).ToArray());
     }
 
+    /// <summary>The admin list's zip button tells what the zip holds in the words of My orders' (files, objects, size).</summary>
+    [Theory]
+    [InlineData("en", "Zip of the available files: 2 files of 2 objects (201\u00a0B)")]
+    [InlineData("fr", "Zip des fichiers disponibles : 2 fichiers de 2 objets (201\u00a0o)")]
+    public async Task The_zip_button_tells_the_admin_what_My_orders_tells_its_user(string language, string expected)
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        // Two available files (100 and 101 bytes) of two objects, one still pending.
+        var order = await factory.SeedOrderWithFilesAsync(owner, OrderStatus.Running, ["SWOT"], 1,
+            OrderFileState.Available, OrderFileState.Available, OrderFileState.Pending);
+        await TestCulture.RunAsync(language, async () =>
+        {
+            await using var ctx = AdminContext(out _, out _);
+            var page = ctx.Render<AdminOrdersPage>();
+            page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+            await FilterOnOwnerAsync(page, owner);
+            page.WaitForAssertion(() => Assert.Equal(expected, Row(page, order.Label).QuerySelector("[data-testid=order-zip]")!.GetAttribute("aria-label")), Wait);
+
+            await using var userCtx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+            var mine = userCtx.Render<MyOrdersPage>();
+            mine.WaitForAssertion(() => Assert.Equal(expected, Row(mine, order.Label).QuerySelector("[data-testid=order-zip]")!.GetAttribute("aria-label")), Wait);
+        });
+    }
+
     [Fact]
     public async Task Remove_is_only_for_deleted_orders_and_asks_for_confirmation()
     {
