@@ -134,7 +134,7 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
     /// </summary>
     [Theory]
     [InlineData("en", "1/2/2026", "1/5/2026", "Created after: 1/2/2026", "Created before: 1/5/2026")]
-    [InlineData("fr", "02/01/2026", "05/01/2026", "Créée après: 02/01/2026", "Créée avant: 05/01/2026")]
+    [InlineData("fr", "02/01/2026", "05/01/2026", "Créée après : 02/01/2026", "Créée avant : 05/01/2026")]
     public async Task Creation_dates_can_be_typed_in_the_users_format(string language, string after, string before, string afterChip, string beforeChip)
     {
         await TestCulture.RunAsync(language, async () =>
