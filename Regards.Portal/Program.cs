@@ -21,7 +21,8 @@ builder.UseRepositoryDevelopmentSettings();
 builder.Logging.KeepQueryTokensOutOfLogs();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-// Snackbars at the bottom left: never over the row actions (right) nor the app bar (top).
+// Snackbars at the bottom left on wide screens: never over the row actions (right) nor the app bar (top). Below 960 px
+// portal.css moves them over the app bar's brand, one at a time: at the bottom they covered a phone's pager and buttons.
 builder.Services.AddMudServices(config => config.SnackbarConfiguration.PositionClass = MudBlazor.Defaults.Classes.Position.BottomLeft);
 // The pages' resources, and MudBlazor's own texts (pager, close buttons, date pickers) in the user's language.
 builder.Services.AddPortalLocalization();

@@ -170,7 +170,83 @@ public sealed class PhoneBrowserTests(BrowserFixture browser)
         await page.Context.CloseAsync();
     }
 
-    /// <summary>No snackbar lies over the control (snackbars sit bottom-left; the control must stay clickable).</summary>
+    /// <summary>
+    /// Two snackbars at once on the order detail page at 390 px (pause, then resume): neither covers the control just
+    /// clicked, the files' download buttons, the pager nor the app bar's cart and menu, wherever the user scrolled them
+    /// (at the bottom edge of the screen, where bottom snackbars would sit, or in its middle).
+    /// </summary>
+    [Fact]
+    public async Task Two_snackbars_on_the_order_detail_page_cover_no_control_at_390_px()
+    {
+        var page = await browser.NewPageAsync();
+        await page.SetViewportSizeAsync(390, 844);
+        await BrowserFixture.SignInAsync(page, DemoUsers.User, "Regards!User1");
+        await page.GotoAsync("/culture/set?culture=en&redirectUri=/");
+        var label = await CultureBrowserTests.OrderOnlineObjectAsync(page, "snack");
+        await BrowserFixture.GotoInteractiveAsync(page, "/orders");
+        var orderId = await CultureBrowserTests.IdOfAsync(page, label);
+        // Through the link: the detail page opens in the live circuit (a fresh load would be clicked before it is live).
+        await page.Locator("[data-testid=order-label-link]", new() { HasText = label }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/orders/{orderId}$"), new() { Timeout = 20_000 });
+        await Assertions.Expect(page.Locator("[data-testid=order-files] [data-testid=file-download]").First).ToBeAttachedAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator(".mud-table-pagination-actions button").First).ToBeAttachedAsync(new() { Timeout = 20_000 });
+
+        var actions = page.Locator("[data-testid=order-summary] [data-testid=order-actions]");
+        await actions.Locator("[data-testid=order-pause]").ClickAsync(new() { Timeout = 30_000 });
+        await actions.Locator("[data-testid=order-resume]").ClickAsync(new() { Timeout = 20_000 });
+        // Both snackbars are on screen (each stays about 8 s: shown 1 s, visible 5 s, hidden 2 s).
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('.mud-snackbar').length >= 2", null, new() { Timeout = 20_000 });
+
+        // One synchronous script: the snackbars cannot leave between the placements it checks.
+        var covered = await page.EvaluateAsync<string[]>("""
+            () => {
+              const snackbars = [...document.querySelectorAll('.mud-snackbar')];
+              if (snackbars.length < 2) return [`only ${snackbars.length} snackbar(s) left when checking`];
+              const found = [];
+              const check = (name, el, placement) => {
+                if (placement) el.scrollIntoView({ block: placement, inline: 'nearest' });
+                const r = el.getBoundingClientRect();
+                if (r.width === 0 || r.height === 0) return; // not displayed (the pager's first/last page buttons)
+                const where = `${name} (${placement ?? 'as clicked'}, ${Math.round(r.x)},${Math.round(r.y)} ${Math.round(r.width)}x${Math.round(r.height)})`;
+                for (const s of snackbars) {
+                  if (getComputedStyle(s).visibility === 'hidden') continue;
+                  const b = s.getBoundingClientRect();
+                  if (r.left < b.right && b.left < r.right && r.top < b.bottom && b.top < r.bottom)
+                    found.push(`${where} overlaps a snackbar at ${Math.round(b.x)},${Math.round(b.y)} ${Math.round(b.width)}x${Math.round(b.height)}`);
+                }
+                const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                // The control, a part of it, or (a disabled control lets pointer events through) its container.
+                if (!hit || !(hit === el || el.contains(hit) || hit.contains(el)))
+                  found.push(`${where}: its centre shows ${hit ? hit.className || hit.tagName : 'nothing'}`);
+              };
+              const actions = document.querySelector('[data-testid=order-summary] [data-testid=order-actions]');
+              check('the clicked action', actions.querySelector('[data-testid=order-pause]') ?? actions, null);
+              for (const name of ['cart-link', 'phone-menu'])
+                for (const el of document.querySelectorAll(`[data-testid=${name}]`)) check(name, el.querySelector('button, a') ?? el, null);
+              const controls = [
+                ...[...document.querySelectorAll('[data-testid=file-download]')].map(el => ['a download button', el]),
+                ...[...document.querySelectorAll('.mud-table-pagination-actions button, .mud-table-pagination-select')].map(el => ['the pager', el]),
+              ];
+              for (const placement of ['end', 'center'])
+                for (const [name, el] of controls) check(name, el, placement);
+              // The newest message is read whole (an order's label is long; the outcome comes last).
+              const message = snackbars.at(-1).querySelector('.mud-snackbar-content-message');
+              if (message.scrollHeight > message.clientHeight + 1) found.push(`the newest snackbar is cut: ${message.textContent}`);
+              return found;
+            }
+            """);
+        Assert.True(covered.Length == 0, string.Join(Environment.NewLine, covered));
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        await page.ScreenshotAsync(new() { Path = Path.Combine(BrowserFixture.ScreenshotFolder, "phone-en-order-detail-snackbars.png") });
+
+        // Paused (unless it finished meanwhile), the order can be deleted: it no longer holds the user's preparation slots.
+        await page.APIRequest.PutAsync(new Uri(browser.BaseAddress, $"/api/user/orders/pause/{orderId}").ToString());
+        var deleted = await page.APIRequest.DeleteAsync(new Uri(browser.BaseAddress, $"/api/user/orders/{orderId}").ToString());
+        Assert.True(deleted.Status == 200, await deleted.TextAsync());
+        await page.Context.CloseAsync();
+    }
+
+    /// <summary>No snackbar lies over the control (the control must stay clickable).</summary>
     internal static async Task AssertNotCoveredBySnackbarAsync(IPage page, ILocator control)
     {
         var box = await control.BoundingBoxAsync();

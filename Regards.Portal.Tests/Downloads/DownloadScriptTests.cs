@@ -1,8 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using Bunit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Regards.Portal.Downloads;
 using Regards.Portal.Identity;
@@ -152,6 +156,88 @@ public sealed class DownloadScriptTests(DownloadScriptFactory factory) : IClassF
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, tampered.StatusCode);
         using var forged = await anonymous.GetAsync(DownloadScriptLinks.Public("", token[..^2]));
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, forged.StatusCode);
+    }
+
+    /// <summary>
+    /// Files that never become ready, and one that is gone, against a small server of their own: the script asks again
+    /// as Retry-After says, gives up after REGARDS_MAX_ROUNDS rounds without a new file, and names each missing file
+    /// with its reason (the rounds carry the files still to do from one list to the next).
+    /// </summary>
+    [Fact]
+    public async Task The_script_gives_up_on_files_never_ready_and_names_each_missing_file()
+    {
+        var asked = 0;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(o => o.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        await using var server = builder.Build();
+        server.MapGet("/ok", () => Results.Text("hello"));
+        server.MapGet("/gone", () => Results.NotFound());
+        server.MapGet("/later", (HttpContext c) =>
+        {
+            Interlocked.Increment(ref asked);
+            c.Response.Headers.RetryAfter = "1";
+            return Results.StatusCode(503);
+        });
+        await server.StartAsync();
+        var root = server.Urls.First();
+
+        var folder = NewFolder("giveup");
+        await using (var file = File.Create(Path.Combine(folder, "s.sh")))
+        {
+            var writer = new DownloadScriptWriter(file);
+            await writer.StartAsync(1, "give up", DateTime.UtcNow, null, CancellationToken.None);
+            await writer.WriteFileAsync(new MetalinkEntry("ok.nc", 5, null, Convert.ToHexStringLower(SHA256.HashData("hello"u8)), null, $"{root}/ok"), CancellationToken.None);
+            await writer.WriteFileAsync(new MetalinkEntry("later.nc", 5, null, null, null, $"{root}/later"), CancellationToken.None);
+            await writer.WriteFileAsync(new MetalinkEntry("gone.nc", 5, null, null, null, $"{root}/gone"), CancellationToken.None);
+            await writer.EndAsync(CancellationToken.None);
+        }
+        var (code, output) = await RunBashAsync("-c \"REGARDS_MAX_ROUNDS=1 exec bash s.sh out\"", folder, timeoutSeconds: 60);
+
+        Assert.True(code == 1, $"exit {code}: {output}");
+        Assert.Contains("ok: ok.nc (SHA-256 checked)", output);
+        Assert.Contains("Giving up: 1 waits in a row without a new file.", output);
+        Assert.Contains("MISSING: gone.nc: not found (HTTP 404): the order or the file is gone", output);
+        Assert.Contains("MISSING: later.nc: still being prepared when the script gave up (run it again later)", output);
+        Assert.Contains("1 of 3 files downloaded and checked; 2 missing (listed above).", output);
+        Assert.True(asked >= 3, $"the file not ready was asked {asked} times:\n{output}");
+        Assert.Equal(["ok.nc"], Directory.GetFiles(Path.Combine(folder, "out")).Select(Path.GetFileName));
+    }
+
+    /// <summary>
+    /// A million-file order is a million file lines: the script writes each to a list on disk as bash reads it, and holds
+    /// no file list in bash arrays. 100,000 lines (about 40 MB of script) are read within 16 MB of bash heap
+    /// (<c>ulimit -d</c>); arrays of them need several times that.
+    /// </summary>
+    [Fact]
+    public async Task The_script_reads_its_file_lines_without_holding_the_list_in_memory()
+    {
+        const int count = 100_000;
+        var folder = NewFolder("large");
+        var token = new string('t', 200);
+        await using (var file = File.Create(Path.Combine(folder, "large.sh")))
+        {
+            var writer = new DownloadScriptWriter(file);
+            await writer.StartAsync(1, "large", DateTime.UtcNow, null, CancellationToken.None);
+            for (var i = 0; i < count; i++)
+            {
+                var hash = Convert.ToHexStringLower(SHA256.HashData(BitConverter.GetBytes(i)));
+                await writer.WriteFileAsync(new MetalinkEntry($"SWOT_L2_LR_SSH_001_010_20230905_{i:D7}.nc", 1000 + i, null, hash, hash[..32],
+                    $"http://localhost:1/api/user/orders/files/{Guid.NewGuid()}?orderToken={token}"), CancellationToken.None);
+            }
+            await writer.EndAsync(CancellationToken.None);
+        }
+        Assert.True(new FileInfo(Path.Combine(folder, "large.sh")).Length > 35_000_000);
+        // "out" is a file, so the script stops at making its folder (exit 1): after reading every file line, before any download.
+        await File.WriteAllTextAsync(Path.Combine(folder, "out"), "");
+
+        var (code, output) = await RunBashAsync("-c \"mkdir tmp && export TMPDIR=$PWD/tmp && ulimit -d 16384 && exec bash large.sh out/files\"", folder, timeoutSeconds: 300);
+        Assert.True(code == 1, $"exit {code}: {output}");
+        Assert.Contains("mkdir", output);
+        Assert.DoesNotContain("incomplete", output);
+        Assert.DoesNotContain("lists", output);
+        // Its temporary list is gone.
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(folder, "tmp")));
     }
 
     [Theory]

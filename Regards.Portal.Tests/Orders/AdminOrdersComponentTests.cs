@@ -104,7 +104,7 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         };
         Assert.Equal("/api/orders/csv" + expected.ToQueryString(), page.Find("[data-testid=admin-summary]").GetAttribute("href"));
         Assert.Equal(
-            [$"User: {owner}", "Statuses: Done, Failed", "Created after: 2026-01-02", "Created before: 2026-01-05", "Waiting user: Yes"],
+            [$"User: {owner}", "Statuses: Done, Failed", $"Created after: {new DateTime(2026, 1, 2):d}", $"Created before: {new DateTime(2026, 1, 5):d}", "Waiting user: Yes"],
             page.FindAll("[data-testid=admin-filter-chip]").Select(c => c.TextContent.Trim()));
 
         // Waiting user: no.
@@ -128,11 +128,14 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         Assert.Empty(page.FindAll("[data-testid=admin-filter-clear]"));
     }
 
-    /// <summary>Issue 17, item 6: the creation dates are typed in the user's own short date format.</summary>
+    /// <summary>
+    /// Issue 17, item 6: the creation dates are typed in the user's own short date format, and the filter's chips show
+    /// them in that format.
+    /// </summary>
     [Theory]
-    [InlineData("en", "1/2/2026", "1/5/2026")]
-    [InlineData("fr", "02/01/2026", "05/01/2026")]
-    public async Task Creation_dates_can_be_typed_in_the_users_format(string language, string after, string before)
+    [InlineData("en", "1/2/2026", "1/5/2026", "Created after: 1/2/2026", "Created before: 1/5/2026")]
+    [InlineData("fr", "02/01/2026", "05/01/2026", "Créée après : 02/01/2026", "Créée avant : 05/01/2026")]
+    public async Task Creation_dates_can_be_typed_in_the_users_format(string language, string after, string before, string afterChip, string beforeChip)
     {
         await TestCulture.RunAsync(language, async () =>
         {
@@ -147,8 +150,7 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
             page.WaitForAssertion(() =>
             {
                 var chips = page.FindAll("[data-testid=admin-filter-chip]").Select(c => c.TextContent.Trim()).ToList();
-                Assert.Contains(chips, c => c.EndsWith("2026-01-02", StringComparison.Ordinal));
-                Assert.Contains(chips, c => c.EndsWith("2026-01-05", StringComparison.Ordinal));
+                Assert.Equal([afterChip, beforeChip], chips);
             }, Wait);
         });
     }
@@ -203,6 +205,30 @@ public sealed class AdminOrdersComponentTests(OrderPagesFactory factory) : IClas
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=admin-orders-table] [data-testid=order-actions]")), Wait);
         var row = page.Find("[data-testid=admin-orders-table] tbody tr:has([data-testid=order-actions])");
         Assert.Equal(expected, RowButtons.Where(b => IsEnabled(row, b)).ToArray());
+    }
+
+    /// <summary>The admin list's zip button tells what the zip holds in the words of My orders' (files, objects, size).</summary>
+    [Theory]
+    [InlineData("en", "Zip of the available files: 2 files of 2 objects (201\u00a0B)")]
+    [InlineData("fr", "Zip des fichiers disponibles : 2 fichiers de 2 objets (201\u00a0o)")]
+    public async Task The_zip_button_tells_the_admin_what_My_orders_tells_its_user(string language, string expected)
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        // Two available files (100 and 101 bytes) of two objects, one still pending.
+        var order = await factory.SeedOrderWithFilesAsync(owner, OrderStatus.Running, ["SWOT"], 1,
+            OrderFileState.Available, OrderFileState.Available, OrderFileState.Pending);
+        await TestCulture.RunAsync(language, async () =>
+        {
+            await using var ctx = AdminContext(out _, out _);
+            var page = ctx.Render<AdminOrdersPage>();
+            page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-interactive]").GetAttribute("data-interactive")), Wait);
+            await FilterOnOwnerAsync(page, owner);
+            page.WaitForAssertion(() => Assert.Equal(expected, Row(page, order.Label).QuerySelector("[data-testid=order-zip]")!.GetAttribute("aria-label")), Wait);
+
+            await using var userCtx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+            var mine = userCtx.Render<MyOrdersPage>();
+            mine.WaitForAssertion(() => Assert.Equal(expected, Row(mine, order.Label).QuerySelector("[data-testid=order-zip]")!.GetAttribute("aria-label")), Wait);
+        });
     }
 
     [Fact]

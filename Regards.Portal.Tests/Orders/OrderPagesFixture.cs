@@ -1,17 +1,25 @@
 using Microsoft.Extensions.DependencyInjection;
 using Regards.Portal.Catalog;
+using Regards.Portal.Data;
 using Regards.Portal.Orders;
 using Regards.Portal.Tests.Infrastructure;
 
 namespace Regards.Portal.Tests.Orders;
 
 /// <summary>The real app with the engine off: the order pages' tests arrange every status by hand in the database.</summary>
-public sealed class OrderPagesFactory : PortalAppFactory
+public class OrderPagesFactory : PortalAppFactory
 {
-    public OrderPagesFactory()
+    public OrderPagesFactory() : this(DatabaseProvider.Sqlite)
+    {
+    }
+
+    protected OrderPagesFactory(DatabaseProvider provider) : base(provider)
     {
         Settings["Orders:EngineEnabled"] = "false";
     }
+
+    /// <summary>The same on PostgreSQL, for the pages whose queries differ by provider (grouping, distinct counts).</summary>
+    public sealed class OnPostgreSql() : OrderPagesFactory(DatabaseProvider.PostgreSql);
 
     public OrderService Orders => Services.GetRequiredService<OrderService>();
 

@@ -17,11 +17,17 @@ namespace Regards.Portal.Tests.Orders;
 /// <summary>
 /// The order life cycle in plain words (issue 17, item 2) on My orders and the detail page, in English and French: the
 /// situation the Orders feature computes from the sub-orders, their files and the owner's preparation slots, and its
-/// translation with the plural rules of each language. Engine off: every state is arranged in the database.
+/// translation with the plural rules of each language. Engine off: every state is arranged in the database. The
+/// situation's queries (<see cref="OrderSituations"/>: grouped sums, distinct object counts, the slot holders' join)
+/// run on a real SQLite file and on PostgreSQL.
 /// </summary>
-[Trait("Tier", "Fast")]
-public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IClassFixture<OrderPagesFactory>
+public abstract class OrderSituationComponentTests(OrderPagesFactory factory)
 {
+    [Trait("Tier", "Fast")]
+    public sealed class OnSqlite(OrderPagesFactory factory) : OrderSituationComponentTests(factory), IClassFixture<OrderPagesFactory>;
+
+    public sealed class OnPostgreSql(OrderPagesFactory.OnPostgreSql factory) : OrderSituationComponentTests(factory), IClassFixture<OrderPagesFactory.OnPostgreSql>;
+
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     /// <summary>One part of a seeded order: its job state and its files (state, tier, size).</summary>
@@ -88,6 +94,27 @@ public sealed class OrderSituationComponentTests(OrderPagesFactory factory) : IC
             new Part(SubOrderJobState.Ended, (OrderFileState.Downloaded, tier, 100)),
             new Part(SubOrderJobState.Staging, (OrderFileState.Pending, tier, 100)),
             new Part(SubOrderJobState.Queued, (OrderFileState.Pending, tier, 100)));
+        await TestCulture.RunAsync(language, async () =>
+        {
+            await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);
+            var page = ctx.Render<OrderDetailPage>(p => p.Add(x => x.OrderId, order.Id));
+            page.WaitForAssertion(() => Assert.Equal(expected, page.Find("[data-testid=order-situation]").TextContent.Trim()), Wait);
+        });
+    }
+
+    /// <summary>A paused order names the part that resuming prepares first: the database's suspended parts, read by the page.</summary>
+    [Theory]
+    [InlineData("en", "Paused before part 3 of 5: resume the order to go on preparing its files")]
+    [InlineData("fr", "En pause avant la partie 3 sur 5 : reprenez la commande pour poursuivre la préparation de ses fichiers")]
+    public async Task A_paused_order_says_which_part_comes_next(string language, string expected)
+    {
+        var owner = OrderPagesFactory.NewOwner();
+        var order = await SeedAsync(owner, "paused", OrderStatus.Paused,
+            new Part(SubOrderJobState.Ended, (OrderFileState.Downloaded, StorageTier.Online, 100)),
+            new Part(SubOrderJobState.Staged, (OrderFileState.Available, StorageTier.Online, 100)),
+            new Part(SubOrderJobState.Suspended, (OrderFileState.Pending, StorageTier.Nearline, 100)),
+            new Part(SubOrderJobState.Suspended, (OrderFileState.Pending, StorageTier.Nearline, 100)),
+            new Part(SubOrderJobState.Suspended, (OrderFileState.Pending, StorageTier.Nearline, 100)));
         await TestCulture.RunAsync(language, async () =>
         {
             await using var ctx = ComponentTestContext.Create(factory, owner, PortalRoles.RegisteredUser);

@@ -17,7 +17,9 @@ public static class DownloadScriptLinks
 /// Writes an order's download script (bash + curl, as ASF Vertex and Earthdata Search hand out) file by file to a
 /// stream: a fixed head with the functions, one <c>f 'name' 'url' size 'sha256' 'md5'</c> line per file, and a last
 /// line that runs it. Every value is single-quoted (a quote inside becomes <c>'\''</c>), so no name can end its word
-/// or expand anything; nothing runs before the last line, so a script cut short runs nothing (it says so).
+/// or expand anything; nothing runs before the last line, so a script cut short runs nothing (it says so). Each file
+/// line only writes its record to a temporary list, which the last line goes through file by file: the script holds
+/// no file list in memory (an order of a million files is a million lines, not a million-entry bash array).
 /// </summary>
 public sealed class DownloadScriptWriter(Stream output)
 {
@@ -91,11 +93,21 @@ public sealed class DownloadScriptWriter(Stream output)
         if [ -z "${BASH_VERSION:-}" ]; then echo "Run this script with bash." >&2; exit 2; fi
 
         # Nothing runs before the last line calls main: a script cut short in its download says so and does nothing.
-        __complete=0
-        trap '[ "$__complete" = 1 ] || { echo "This script is incomplete (its download was cut short): download it again." >&2; exit 3; }' EXIT
+        # Each file line (f NAME URL SIZE SHA256 MD5) writes its file's record to a temporary list as bash reads it,
+        # and main goes through that list file by file: no file list in memory, whatever the order's size.
+        __complete=0 __listed=0
+        __list=$(mktemp) || exit 1
+        exec 5> "$__list"
+        trap 'rm -f -- "$__list"; [ "$__complete" = 1 ] || { echo "This script is incomplete (its download was cut short): download it again." >&2; exit 3; }' EXIT
+        # A record: when to try it next (in $SECONDS), name, URL, size, SHA-256, MD5, each ended by a NUL (no name or URL
+        # holds one).
+        f() { printf '0\0%s\0%s\0%s\0%s\0%s\0' "$1" "$2" "$3" "$4" "$5" >&5; __listed=$((__listed + 1)); }
 
-        names=(); urls=(); sizes=(); sha256s=(); md5s=()
-        f() { names+=("$1"); urls+=("$2"); sizes+=("$3"); sha256s+=("$4"); md5s+=("$5"); }
+        # Reads the next record of file descriptor 3 into r_next, name, url, size, sha256, md5.
+        next_record() {
+          IFS= read -r -d '' -u 3 r_next && IFS= read -r -d '' -u 3 name && IFS= read -r -d '' -u 3 url &&
+            IFS= read -r -d '' -u 3 size && IFS= read -r -d '' -u 3 sha256 && IFS= read -r -d '' -u 3 md5
+        }
 
         size_of() { local n; n=$(wc -c < "$1") || return 1; echo $((n)); }
         sha256_of() {
@@ -109,12 +121,13 @@ public sealed class DownloadScriptWriter(Stream output)
           else return 1; fi
         }
 
-        # One try at file $1: sets state[$1] (done, failed or todo) and, for todo, when to ask again (next[$1], in $SECONDS).
+        # One try at the current record's file: sets state (done, failed or todo), why for failed, and for todo when to
+        # ask again (next, in $SECONDS).
         fetch() {
-          local i=$1 name=${names[$1]} url=${urls[$1]} size=${sizes[$1]}
           local part="$name.part" code rc have got how
+          why=""
           if [ -f "$name" ] && [ "$(size_of "$name")" = "$size" ]; then
-            state[i]=done; printf 'kept: %s (already there)\n' "$name"; return
+            state=done; printf 'kept: %s (already there)\n' "$name"; return
           fi
           have=0
           [ -f "$part" ] && have=$(size_of "$part")
@@ -129,7 +142,7 @@ public sealed class DownloadScriptWriter(Stream output)
             200|206)
               if [ "$rc" != 0 ]; then
                 # Cut short: the part is kept and resumed at the next try.
-                next[i]=$((SECONDS + 5)); state[i]=todo
+                next=$((SECONDS + 5)); state=todo
                 printf 'interrupted: %s (curl %s: %s), resuming in 5 s\n' "$name" "$rc" "$(tr '\n' ' ' < "$errors")"
                 return
               fi ;;
@@ -140,88 +153,92 @@ public sealed class DownloadScriptWriter(Stream output)
               wait=$(tr -d '\r' < "$headers" | sed -n 's/^[Rr][Ee][Tt][Rr][Yy]-[Aa][Ff][Tt][Ee][Rr]:[[:space:]]*\([0-9][0-9]*\)[[:space:]]*$/\1/p' | tail -n 1)
               wait=${wait:-30}
               [ "$wait" -gt 3600 ] && wait=3600
-              next[i]=$((SECONDS + wait)); state[i]=todo
+              next=$((SECONDS + wait)); state=todo
               printf 'not ready: %s (HTTP %s, asking again in %s s)\n' "$name" "$code" "$wait"
               return ;;
-            401|403) state[i]=failed; why[i]="refused (HTTP $code): the link has expired or is not valid, download a new script"; return ;;
-            404|410) state[i]=failed; why[i]="not found (HTTP $code): the order or the file is gone"; return ;;
-            416) rm -f -- "$part"; next[i]=$SECONDS; state[i]=todo; return ;;
-            422) state[i]=failed; why[i]="the portal could not prepare this file (HTTP 422)"; return ;;
+            401|403) state=failed; why="refused (HTTP $code): the link has expired or is not valid, download a new script"; return ;;
+            404|410) state=failed; why="not found (HTTP $code): the order or the file is gone"; return ;;
+            416) rm -f -- "$part"; next=$SECONDS; state=todo; return ;;
+            422) state=failed; why="the portal could not prepare this file (HTTP 422)"; return ;;
             *)
               # The network or the server failed: try again later, as for a file not ready.
-              next[i]=$((SECONDS + 30)); state[i]=todo
+              next=$((SECONDS + 30)); state=todo
               printf 'failed for now: %s (HTTP %s, curl %s: %s), trying again in 30 s\n' "$name" "$code" "$rc" "$(tr '\n' ' ' < "$errors")"
               return ;;
           esac
           got=$(size_of "$part")
           if [ "$size" -gt 0 ] && [ "$got" != "$size" ]; then
-            rm -f -- "$part"; state[i]=failed; why[i]="size mismatch: $got bytes received, $size expected (the partial file was removed)"; return
+            rm -f -- "$part"; state=failed; why="size mismatch: $got bytes received, $size expected (the partial file was removed)"; return
           fi
-          if [ -n "${sha256s[i]}" ]; then
-            if ! got=$(sha256_of "$part"); then state[i]=failed; why[i]="cannot check its SHA-256: install sha256sum or shasum"; return; fi
-            if [ "$got" != "${sha256s[i]}" ]; then
-              rm -f -- "$part"; state[i]=failed; why[i]="CHECKSUM MISMATCH: SHA-256 ${sha256s[i]} expected, $got received (the file was removed)"; return
+          if [ -n "$sha256" ]; then
+            if ! got=$(sha256_of "$part"); then state=failed; why="cannot check its SHA-256: install sha256sum or shasum"; return; fi
+            if [ "$got" != "$sha256" ]; then
+              rm -f -- "$part"; state=failed; why="CHECKSUM MISMATCH: SHA-256 $sha256 expected, $got received (the file was removed)"; return
             fi
             how="SHA-256 checked"
-          elif [ -n "${md5s[i]}" ]; then
-            if ! got=$(md5_of "$part"); then state[i]=failed; why[i]="cannot check its MD5: install md5sum or md5"; return; fi
-            if [ "$got" != "${md5s[i]}" ]; then
-              rm -f -- "$part"; state[i]=failed; why[i]="CHECKSUM MISMATCH: MD5 ${md5s[i]} expected, $got received (the file was removed)"; return
+          elif [ -n "$md5" ]; then
+            if ! got=$(md5_of "$part"); then state=failed; why="cannot check its MD5: install md5sum or md5"; return; fi
+            if [ "$got" != "$md5" ]; then
+              rm -f -- "$part"; state=failed; why="CHECKSUM MISMATCH: MD5 $md5 expected, $got received (the file was removed)"; return
             fi
             how="MD5 checked: the portal knows no SHA-256 for it"
           else
             how="size checked: the portal knows no checksum for it"
           fi
-          mv -f -- "$part" "$name" || { state[i]=failed; why[i]="cannot rename the downloaded file"; return; }
-          state[i]=done
+          mv -f -- "$part" "$name" || { state=failed; why="cannot rename the downloaded file"; return; }
+          state=done
           printf 'ok: %s (%s)\n' "$name" "$how"
         }
 
+        # Rounds over the list: each round tries the files whose time has come, writes those still to do (with when to
+        # ask again) to the next round's list and the failed ones (name, reason) to another, then waits for the soonest.
         main() {
           __complete=1
-          local expected=$1; shift
-          local n=${#names[@]} max_rounds=${REGARDS_MAX_ROUNDS:-60}
-          if [ "$n" != "$expected" ]; then echo "This script lists $n files of $expected: download it again." >&2; exit 3; fi
+          exec 5>&-
+          local n=$1; shift
+          local max_rounds=${REGARDS_MAX_ROUNDS:-60}
+          if [ "$__listed" != "$n" ]; then echo "This script lists $__listed files of $n: download it again." >&2; exit 3; fi
           command -v curl > /dev/null || { echo "This script needs curl." >&2; exit 1; }
           mkdir -p -- "${1:-.}" && cd -- "${1:-.}" || exit 1
-          headers=$(mktemp) && errors=$(mktemp) || exit 1
-          trap 'rm -f -- "$headers" "$errors"' EXIT
-          local -a state=() next=() why=()
-          local i idle=0 todo progressed soonest done_before done_now
-          for ((i = 0; i < n; i++)); do state[i]=todo; next[i]=0; done
+          headers=$(mktemp) && errors=$(mktemp) && failures=$(mktemp) && todo=$(mktemp) || exit 1
+          trap 'rm -f -- "$__list" "$headers" "$errors" "$failures" "$todo" "$todo.next"' EXIT
+          local r_next name url size sha256 md5 state next why
+          local list=$__list ok=0 idle=0 waiting ok_before soonest
           while :; do
-            done_before=0; for ((i = 0; i < n; i++)); do [ "${state[i]}" = done ] && done_before=$((done_before + 1)); done
-            for ((i = 0; i < n; i++)); do
-              if [ "${state[i]}" = todo ] && [ "${next[i]}" -le "$SECONDS" ]; then fetch "$i"; fi
-            done
-            todo=0; soonest=-1; done_now=0
-            for ((i = 0; i < n; i++)); do
-              case "${state[i]}" in
-                done) done_now=$((done_now + 1)) ;;
-                todo) todo=$((todo + 1)); if [ "$soonest" -lt 0 ] || [ "${next[i]}" -lt "$soonest" ]; then soonest=${next[i]}; fi ;;
+            ok_before=$ok waiting=0 soonest=-1
+            exec 3< "$list" 4> "$todo.next"
+            while next_record; do
+              if [ "$r_next" -le "$SECONDS" ]; then fetch; else state=todo next=$r_next; fi
+              case "$state" in
+                done) ok=$((ok + 1)) ;;
+                failed) printf '%s\0%s\0' "$name" "$why" >> "$failures" ;;
+                todo)
+                  printf '%s\0%s\0%s\0%s\0%s\0%s\0' "$next" "$name" "$url" "$size" "$sha256" "$md5" >&4
+                  waiting=$((waiting + 1))
+                  if [ "$soonest" -lt 0 ] || [ "$next" -lt "$soonest" ]; then soonest=$next; fi ;;
               esac
             done
-            [ "$todo" = 0 ] && break
-            progressed=$((done_now > done_before))
-            if [ "$progressed" = 1 ]; then idle=0; else idle=$((idle + 1)); fi
+            exec 3<&- 4>&-
+            mv -f -- "$todo.next" "$todo"; list=$todo
+            rm -f -- "$__list"
+            [ "$waiting" = 0 ] && break
+            if [ "$ok" -gt "$ok_before" ]; then idle=0; else idle=$((idle + 1)); fi
             if [ "$idle" -gt "$max_rounds" ]; then echo "Giving up: $max_rounds waits in a row without a new file." >&2; break; fi
             if [ "$soonest" -gt "$SECONDS" ]; then
-              echo "$todo file(s) still being prepared: waiting $((soonest - SECONDS)) s"
+              echo "$waiting file(s) still being prepared: waiting $((soonest - SECONDS)) s"
               sleep $((soonest - SECONDS))
             fi
           done
-          local missing=0
-          for ((i = 0; i < n; i++)); do
-            if [ "${state[i]}" != done ]; then
-              missing=$((missing + 1))
-              printf 'MISSING: %s: %s\n' "${names[i]}" "${why[i]:-still being prepared when the script gave up (run it again later)}" >&2
-            fi
-          done
-          if [ "$missing" = 0 ]; then
+          if [ "$ok" = "$n" ]; then
             echo "All $n files downloaded and checked in $(pwd)."
             exit 0
           fi
-          echo "$((n - missing)) of $n files downloaded and checked; $missing missing (listed above)." >&2
+          exec 3< "$failures"
+          while IFS= read -r -d '' -u 3 name && IFS= read -r -d '' -u 3 why; do printf 'MISSING: %s: %s\n' "$name" "$why" >&2; done
+          exec 3< "$list"
+          while next_record; do printf 'MISSING: %s: %s\n' "$name" "still being prepared when the script gave up (run it again later)" >&2; done
+          exec 3<&-
+          echo "$ok of $n files downloaded and checked; $((n - ok)) missing (listed above)." >&2
           exit 1
         }
 

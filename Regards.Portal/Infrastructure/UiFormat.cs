@@ -33,6 +33,12 @@ public static class UiFormat
 
     /// <summary>A date without time, in the user's culture.</summary>
     public static string Day(DateTime utc) => utc.ToLocalTime().ToString("d", CultureInfo.CurrentCulture);
+
+    /// <summary>
+    /// A calendar day (a date filter's bound, not an instant) in the user's short date format: 1/2/2026, 02/01/2026.
+    /// Not converted to local time: the end of a day in UTC would read as the next day east of Greenwich.
+    /// </summary>
+    public static string CalendarDay(DateTime day) => day.ToString("d", CultureInfo.CurrentCulture);
 }
 
 public static class LocalizedErrors

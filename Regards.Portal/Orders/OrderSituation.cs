@@ -48,6 +48,8 @@ public sealed record OrderSituation(OrderSituationKind Kind)
     public bool BlocksNext { get; init; }
     /// <summary>The user's preparation slots (<see cref="OrdersOptions.MaxActiveSubOrdersPerUser"/>).</summary>
     public int Slots { get; init; }
+    /// <summary>Paused: the part whose preparation resuming starts first (of several parts; null for a single part).</summary>
+    public int? NextPart { get; init; }
     /// <summary>Labels of the user's other orders that hold the slots.</summary>
     public IReadOnlyList<string> HeldBy { get; init; } = [];
     public int FilesInError { get; init; }
@@ -80,7 +82,13 @@ public sealed record OrderSituation(OrderSituationKind Kind)
         switch (order.Status)
         {
             case OrderStatus.Pending: return new(OrderSituationKind.Completing);
-            case OrderStatus.Paused: return new(OrderSituationKind.Paused);
+            case OrderStatus.Paused:
+                // Pausing suspends the parts not yet prepared (a part being prepared goes back among them): resuming
+                // queues them again, the first in sequence first. "Part 1 of 1" would tell nothing.
+                return new(OrderSituationKind.Paused)
+                {
+                    NextPart = parts.Count > 1 ? parts.Where(p => p.State is SubOrderJobState.Suspended or SubOrderJobState.Queued or SubOrderJobState.Staging).Min(p => (int?)p.Part) : null,
+                };
             case OrderStatus.Failed: return new(OrderSituationKind.Failed);
             case OrderStatus.Expired: return new(OrderSituationKind.Expired);
             case OrderStatus.Deleted: return new(OrderSituationKind.Cancelled);

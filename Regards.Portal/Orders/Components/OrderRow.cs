@@ -10,7 +10,7 @@ public sealed class OrderRow(OrderDto order, OrderSituation? situation = null) :
 {
     public OrderDto Order { get; } = order;
 
-    /// <summary>What is happening to it, in plain words (My orders computes it with <see cref="OrderSituations"/>).</summary>
+    /// <summary>What is happening to it, in plain words (My orders and admin Orders compute it with <see cref="OrderSituations"/>).</summary>
     public OrderSituation? Situation { get; } = situation;
 
     public bool Equals(OrderRow? other) => other is not null && other.Order.Id == Order.Id;

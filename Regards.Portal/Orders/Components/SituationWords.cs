@@ -21,7 +21,9 @@ public static class SituationWords
             OrderSituationKind.QueuedBehindOtherOrders => L.Plural("Queued", s.Slots,
                 L.Plural("HeldBy", s.HeldBy.Count, List(L, s.HeldBy.Select(label => string.Format(CultureInfo.CurrentCulture, L["Quoted"], label))))),
             OrderSituationKind.QueuedStartsShortly => L["QueuedShortly"].Value,
-            OrderSituationKind.Paused => L["Paused"].Value,
+            OrderSituationKind.Paused => s.NextPart is { } next
+                ? string.Format(CultureInfo.CurrentCulture, L["PausedBefore"], PluralText.Number(next), PluralText.Number(s.PartsCount))
+                : L["Paused"].Value,
             OrderSituationKind.Finishing => L["Finishing"].Value,
             OrderSituationKind.Ready => string.Format(CultureInfo.CurrentCulture, L["Ready"], L.Plural("Files", s.Files), UiFormat.Bytes(s.Bytes)),
             OrderSituationKind.AllDownloaded => L["AllDownloaded"].Value,
