@@ -151,8 +151,9 @@ public sealed class OrderCompletion(
                         }
                         kept++;
                         // Time-ordered public ids (UUID v7): each lands at the end of the unique index on them. Random
-                        // ones went all over it, and on SQLite (its default page cache is 2 MB) nearly every insert read index pages back:
-                        // a million-file order spent about half its time there (P3, dotnet-trace: sqlite3_step under BulkInsert).
+                        // ones went all over it, and on SQLite (a 2 MB page cache by default) nearly every insert read
+                        // index pages back: a million-file order spent about half its time there (P3, dotnet-trace:
+                        // sqlite3_step under BulkInsert).
                         await writer.AddFileAsync(task, kept == 1, new OrderFile
                         {
                             PublicId = Guid.CreateVersion7(time.GetUtcNow()), OrderId = orderId, DatasetTaskId = task.Id, DataObjectId = file.ObjectId, ProviderId = file.ProviderId,
