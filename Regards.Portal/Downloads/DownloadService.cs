@@ -597,7 +597,12 @@ public sealed class UniqueNames
     {
         var flat = name.Replace('\\', '/');
         flat = flat[(flat.LastIndexOf('/') + 1)..];
-        flat = new string(flat.Where(c => !char.IsControl(c)).ToArray()).Trim();
+        // Copied only when it holds a control character (C0, DEL, C1: char.IsControl's ranges): almost never.
+        if (flat.AsSpan().IndexOfAnyInRange('\0', '\x1f') >= 0 || flat.AsSpan().IndexOfAnyInRange('\x7f', '\x9f') >= 0)
+        {
+            flat = new string(flat.Where(c => !char.IsControl(c)).ToArray());
+        }
+        flat = flat.Trim();
         return flat is "" or "." or ".." ? "file" : flat;
     }
 }

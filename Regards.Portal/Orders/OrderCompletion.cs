@@ -150,9 +150,13 @@ public sealed class OrderCompletion(
                             continue;
                         }
                         kept++;
+                        // Time-ordered public ids (UUID v7): each lands at the end of the unique index on them. Random
+                        // ones went all over it, and on SQLite (a 2 MB page cache by default) nearly every insert read
+                        // index pages back: a million-file order spent about half its time there (P3, dotnet-trace:
+                        // sqlite3_step under BulkInsert).
                         await writer.AddFileAsync(task, kept == 1, new OrderFile
                         {
-                            PublicId = Guid.NewGuid(), OrderId = orderId, DatasetTaskId = task.Id, DataObjectId = file.ObjectId, ProviderId = file.ProviderId,
+                            PublicId = Guid.CreateVersion7(time.GetUtcNow()), OrderId = orderId, DatasetTaskId = task.Id, DataObjectId = file.ObjectId, ProviderId = file.ProviderId,
                             Name = file.Name, Size = file.Size ?? 0, MimeType = file.MimeType, Checksum = file.Checksum, Md5 = file.Md5, DataType = file.DataType,
                             Tier = file.Tier, Location = file.Location,
                             State = file.Tier == StorageTier.External ? OrderFileState.Available : OrderFileState.Pending,
