@@ -244,23 +244,36 @@ public sealed class DownloadsBenchmarks
         }
         var client = await factory.CreateClientForAsync(DemoUsers.User);
         long bytes = 0;
-        var watch = new Stopwatch();
-        var growth = await PeakGrowthAsync(async () =>
+        async Task<double> MetalinkAsync()
         {
-            watch.Start();
+            var watch = Stopwatch.StartNew();
             using var response = await client.GetAsync($"/api/user/orders/{orderId}/metalink/download", HttpCompletionOption.ResponseHeadersRead);
             await using var body = await response.Content.ReadAsStreamAsync();
             var chunk = new byte[64 * 1024];
+            long read = 0;
             int n;
             while ((n = await body.ReadAsync(chunk)) > 0)
             {
-                bytes += n;
+                read += n;
             }
-            watch.Stop();
+            bytes = read;
+            return watch.Elapsed.TotalSeconds;
+        }
+        // Warmed up once, as P1 and P5 are: the first metalink after the start pays the JIT and EF's query compilation
+        // (about 1 s of CPU on its own). Then three, their median.
+        await MetalinkAsync();
+        var times = new List<double>();
+        var growth = await PeakGrowthAsync(async () =>
+        {
+            for (var run = 0; run < 3; run++)
+            {
+                times.Add(await MetalinkAsync());
+            }
         });
+        var median = times.Order().ElementAt(1);
         Assert.True(bytes > count * 100L);
         BenchmarkReport.Record("P2", "metalink, streamed", $"{count:N0} files, {F(bytes / 1048576.0)} MB",
-            $"{F(watch.Elapsed.TotalSeconds, "0.00")} s to last byte; working set +{F(growth / 1048576.0)} MB", "1 s target", watch.Elapsed.TotalSeconds, "< 1 s, flat");
+            $"{F(median, "0.00")} s to last byte (runs {string.Join(", ", times.Select(t => F(t, "0.00")))}); working set +{F(growth / 1048576.0)} MB", "1 s target", median, "< 1 s, flat");
     }
 
     /// <summary>
