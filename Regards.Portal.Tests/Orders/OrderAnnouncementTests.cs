@@ -17,6 +17,7 @@ public sealed class OrderAnnouncementTests : IDisposable
     private static readonly AsyncLocal<bool> Watched = new();
     private readonly PortalAppFactory factory = new() { Settings = { ["Orders:EngineEnabled"] = "false" } };
     private readonly IDisposable listeners;
+    private readonly List<IDisposable> subscriptions = [];
     private int queries;
 
     public OrderAnnouncementTests()
@@ -26,13 +27,17 @@ public sealed class OrderAnnouncementTests : IDisposable
         {
             if (listener.Name == DbLoggerCategory.Name)
             {
-                listener.Subscribe(new Observer<KeyValuePair<string, object?>>(e =>
+                var subscription = listener.Subscribe(new Observer<KeyValuePair<string, object?>>(e =>
                 {
                     if (e.Key == RelationalEventId.CommandExecuted.Name && Watched.Value)
                     {
                         Interlocked.Increment(ref queries);
                     }
                 }));
+                lock (subscriptions)
+                {
+                    subscriptions.Add(subscription);
+                }
             }
         }));
     }
@@ -40,6 +45,10 @@ public sealed class OrderAnnouncementTests : IDisposable
     public void Dispose()
     {
         listeners.Dispose();
+        lock (subscriptions)
+        {
+            subscriptions.ForEach(s => s.Dispose());
+        }
         factory.Dispose();
     }
 
