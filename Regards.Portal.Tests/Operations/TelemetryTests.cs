@@ -240,7 +240,8 @@ public sealed class MetricsNetworkTests
 
     /// <summary>
     /// OpenTelemetry allocates a stream's points up front: the portal's streams hold 100 series, the per-route HTTP ones
-    /// keep OpenTelemetry's 2 000. Series past the limit are folded into one overflow series, not lost.
+    /// keep OpenTelemetry's 2 000. Series past the limit are folded into one overflow series, not lost; a histogram keeps
+    /// the buckets its instrument advises.
     /// </summary>
     [Fact]
     public async Task A_portal_stream_holds_100_series_and_the_per_route_http_one_more()
@@ -254,6 +255,10 @@ public sealed class MetricsNetworkTests
         using var meter = new System.Diagnostics.Metrics.Meter(PortalMetrics.MeterName);
         var portalStream = meter.CreateCounter<long>("regards.test.series");
         var routeStream = meter.CreateCounter<long>("http.server.request.duration");
+        // A histogram under the limit keeps the buckets its instrument advises (as regards.staging.duration does).
+        var advised = meter.CreateHistogram("regards.test.advised", "s", null,
+            advice: new System.Diagnostics.Metrics.InstrumentAdvice<double> { HistogramBucketBoundaries = [0.25, 7] });
+        advised.Record(1);
         for (var i = 0; i < 150; i++)
         {
             portalStream.Add(1, new KeyValuePair<string, object?>("value", i));
@@ -266,6 +271,7 @@ public sealed class MetricsNetworkTests
         Assert.Equal(150, portal.Sum(s => s.Value));
         Assert.Contains(portal, s => s.Labels.GetValueOrDefault("otel_metric_overflow") == "true");
         Assert.Equal(150, metrics.Samples.Count(s => s.Name == "http_server_request_duration_total"));
+        Assert.Equal(["0.25", "7", "+Inf"], metrics.Samples.Where(s => s.Name == "regards_test_advised_seconds_bucket").Select(s => s.Labels["le"]).ToList());
     }
 
     [Fact]
