@@ -181,7 +181,10 @@ public sealed class ClusterTests : IAsyncLifetime
             .Select(l => l.Split('\t')).Where(l => l[1] == orderId.ToString()).GroupBy(l => l[2]).ToDictionary(g => g.Key, g => g.Count());
         var nearline = files.Where(f => f.Tier == Regards.Portal.Catalog.StorageTier.Nearline).ToList();
         Assert.NotEmpty(nearline);
-        Assert.All(nearline, f => Assert.Equal(1, restores.GetValueOrDefault(f.Location)));
+        // At most once each. The journal line follows the restore's rename: an instance killed between the two leaves
+        // one file restored (in the cache, AVAILABLE above) without its line, so one file may have none.
+        Assert.All(nearline, f => Assert.InRange(restores.GetValueOrDefault(f.Location), 0, 1));
+        Assert.InRange(nearline.Count(f => !restores.ContainsKey(f.Location)), 0, 1);
 
         // SIGKILL of whichever instance streams the zip, mid-zip: nothing becomes DOWNLOADED.
         using (var zipClient = SlowReader())
