@@ -1,14 +1,11 @@
 using System.Collections.Concurrent;
-using System.Data.Common;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Regards.Portal.Catalog;
 using Regards.Portal.Data;
@@ -20,51 +17,10 @@ using static Regards.Portal.Tests.Orders.OrderTestKit;
 
 namespace Regards.Portal.Tests.Downloads;
 
-/// <summary>Counts the database commands run while answering requests to one path (the engine's own work is not counted).</summary>
-public sealed class RequestCommandCounter(string pathPrefix) : DbCommandInterceptor
-{
-    private static readonly HttpContextAccessor Accessor = new();
-    private int count;
-
-    public int Count => Volatile.Read(ref count);
-
-    private void Seen()
-    {
-        if (Accessor.HttpContext?.Request.Path.StartsWithSegments(pathPrefix) == true)
-        {
-            Interlocked.Increment(ref count);
-        }
-    }
-
-    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
-    {
-        Seen();
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-    {
-        Seen();
-        return ValueTask.FromResult(result);
-    }
-
-    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        Seen();
-        return ValueTask.FromResult(result);
-    }
-
-    public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<object> result, CancellationToken cancellationToken = default)
-    {
-        Seen();
-        return ValueTask.FromResult(result);
-    }
-}
-
 /// <summary>Real Kestrel, a fast engine, sub-orders of two files (two staged at once per user), a recognisable Retry-After.</summary>
 public sealed class DeliveryRulesFactory : PortalAppFactory
 {
-    public RequestCommandCounter PublicFileCommands { get; } = new("/api/orders/public/files");
+    public CommandCounter PublicFileCommands { get; } = CommandCounter.ForRequests("/api/orders/public/files");
 
     public DeliveryRulesFactory()
     {

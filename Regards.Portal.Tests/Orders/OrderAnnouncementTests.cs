@@ -1,7 +1,6 @@
-using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Regards.Portal.Data;
 using Regards.Portal.Orders;
 using Regards.Portal.Tests.Infrastructure;
 using static Regards.Portal.Tests.Orders.OrderTestKit;
@@ -15,42 +14,20 @@ namespace Regards.Portal.Tests.Orders;
 public sealed class OrderAnnouncementTests : IDisposable
 {
     private static readonly AsyncLocal<bool> Watched = new();
-    private readonly PortalAppFactory factory = new() { Settings = { ["Orders:EngineEnabled"] = "false" } };
-    private readonly IDisposable listeners;
-    private readonly List<IDisposable> subscriptions = [];
-    private int queries;
+    private readonly CommandCounter queries = new(() => Watched.Value);
+    private readonly PortalAppFactory factory;
 
     public OrderAnnouncementTests()
     {
-        // EF's commands of this test's own flow (the portal's background loops run on theirs).
-        listeners = DiagnosticListener.AllListeners.Subscribe(new Observer<DiagnosticListener>(listener =>
+        // The commands of this test's own flow (the portal's background loops run on theirs).
+        factory = new PortalAppFactory
         {
-            if (listener.Name == DbLoggerCategory.Name)
-            {
-                var subscription = listener.Subscribe(new Observer<KeyValuePair<string, object?>>(e =>
-                {
-                    if (e.Key == RelationalEventId.CommandExecuted.Name && Watched.Value)
-                    {
-                        Interlocked.Increment(ref queries);
-                    }
-                }));
-                lock (subscriptions)
-                {
-                    subscriptions.Add(subscription);
-                }
-            }
-        }));
+            Settings = { ["Orders:EngineEnabled"] = "false" },
+            ConfigureTestServices = services => services.ConfigureDbContext<SqlitePortalDbContext>(o => o.AddInterceptors(queries)),
+        };
     }
 
-    public void Dispose()
-    {
-        listeners.Dispose();
-        lock (subscriptions)
-        {
-            subscriptions.ForEach(s => s.Dispose());
-        }
-        factory.Dispose();
-    }
+    public void Dispose() => factory.Dispose();
 
     [Fact]
     public async Task A_claim_is_read_for_the_pages_that_listen_here_and_only_announced_elsewhere_when_none_does()
@@ -73,7 +50,7 @@ public sealed class OrderAnnouncementTests : IDisposable
 
         // No page open: not one query, and the other instances still hear of it.
         await progress.AnnounceAsync([orderId], CancellationToken.None);
-        Assert.Equal(0, Volatile.Read(ref queries));
+        Assert.Equal(0, queries.Count);
         Watched.Value = false;
         await WaitAsync(async () => await FeedRowsAsync() > rows, 10, "the claim on the change feed");
         Watched.Value = true;
@@ -87,23 +64,10 @@ public sealed class OrderAnnouncementTests : IDisposable
         }))
         {
             await progress.AnnounceAsync([orderId], CancellationToken.None);
-            Assert.Equal(1, Volatile.Read(ref queries));
+            Assert.Equal(1, queries.Count);
             var change = await heard.Task.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal(orderId, change.OrderId);
             Assert.Equal(DemoUsers.User, change.Owner);
         }
-    }
-
-    private sealed class Observer<T>(Action<T> next) : IObserver<T>
-    {
-        public void OnCompleted()
-        {
-        }
-
-        public void OnError(Exception error)
-        {
-        }
-
-        public void OnNext(T value) => next(value);
     }
 }

@@ -20,17 +20,11 @@ public sealed class OrderChangeNotifier(ChangeFeed feed, ILogger<OrderChangeNoti
     public void Publish(OrderChange change)
     {
         PublishHere(change);
-        feed.Announce(ChangeKinds.Order, change.OrderId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        AnnounceElsewhere(change.OrderId);
     }
 
-    /// <summary>To the other instances only (they read the orders themselves): nothing listens here.</summary>
-    public void AnnounceElsewhere(IEnumerable<long> orderIds)
-    {
-        foreach (var orderId in orderIds)
-        {
-            feed.Announce(ChangeKinds.Order, orderId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-    }
+    /// <summary>To the other instances only (they read the order themselves): nothing listens here.</summary>
+    public void AnnounceElsewhere(long orderId) => feed.Announce(ChangeKinds.Order, orderId.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>To this instance's subscribers only (a change another instance announced).</summary>
     public void PublishHere(OrderChange change)

@@ -125,7 +125,10 @@ public sealed class OrderProgress(
         if (!notifier.HasSubscribers)
         {
             // No page open on this instance: no query, at every claim of the engine.
-            notifier.AnnounceElsewhere(orderIds);
+            foreach (var orderId in orderIds)
+            {
+                notifier.AnnounceElsewhere(orderId);
+            }
             return;
         }
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
