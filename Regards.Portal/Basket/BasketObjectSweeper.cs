@@ -11,8 +11,9 @@ namespace Regards.Portal.Basket;
 /// 201 and ahead of the order's completion (P3).
 /// <para>
 /// When: only while no order's completion is underway, asked again before each chunk. On SQLite every chunk waits for,
-/// or holds up, the completion's inserts (the very writes P3 times: run at a low rate during a completion, the chunks
-/// still added their seconds to it); after it, the rows cost nothing but space. Then in chunks of
+/// or holds up, the completion's inserts, the very writes P3 times: run at a low rate during the completion (a chunk a
+/// second), the sweep of a million objects made P3 28.2 s instead of 22.2-22.6 s when it waits (same machine, same
+/// load); after it, the rows cost only their space until the next pass. Then in chunks of
 /// <see cref="BasketOptions.ObjectSweepChunk"/> rows of one selection, each one statement (its own short transaction),
 /// with <see cref="BasketOptions.ObjectSweepPause"/> between them so that other writers (staging) get the database.
 /// </para>
