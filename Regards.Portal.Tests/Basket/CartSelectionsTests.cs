@@ -109,7 +109,8 @@ public abstract class CartSelectionsTests : IDisposable
         Assert.NotEqual("FAILED", done.Status());
         await using var db = factory.CreateDbContext();
         Assert.Equal(40, await db.OrderFiles.Where(f => f.OrderId == order.Id()).Select(f => f.DataObjectId).Distinct().CountAsync());
-        // The objects the cart held served its counts; the order took the cart and they are gone.
+        // The objects the cart held served its counts; the order took the cart and, its completion over, the sweep deletes them.
+        await factory.Services.GetRequiredService<Regards.Portal.Basket.BasketObjectSweeper>().SweepAsync(CancellationToken.None);
         Assert.Equal(0, await db.BasketObjects.CountAsync(m => db.BasketDatasetSelections.Any(s => s.Id == m.DatasetSelectionId && s.Basket!.OrderId == order.Id())));
     }
 

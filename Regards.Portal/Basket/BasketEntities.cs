@@ -37,8 +37,9 @@ public class BasketDatasetSelection
 /// <summary>
 /// One object of a dataset selection, with the dated selection that first brought it: what the cart holds, written as
 /// it is added, so that adding a selection counts only the objects it adds (never re-querying the earlier ones) and an
-/// object added twice counts once. Kept while the cart is the user's current one; dropped when an order takes it (the
-/// order resolves its selections again, with the owner's rights at that time).
+/// object added twice counts once. Kept while the cart is the user's current one; once an order takes it nothing reads
+/// them (the order resolves its selections again, with the owner's rights at that time) and <see cref="BasketObjectSweeper"/>
+/// deletes them.
 /// </summary>
 public class BasketObject
 {

@@ -8,6 +8,8 @@ public static class BasketFeature
         services.AddSingleton<BasketChangeNotifier>();
         services.AddSingleton<BasketService>();
         services.AddSingleton<Cluster.IRemoteChangeHandler, BasketChangeRelay>();
+        services.AddSingleton<BasketObjectSweeper>();
+        services.AddHostedService(sp => sp.GetRequiredService<BasketObjectSweeper>());
         return services;
     }
 

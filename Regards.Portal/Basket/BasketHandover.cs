@@ -9,26 +9,19 @@ public static class BasketHandover
     /// <summary>
     /// The order takes the cart (kept with it for restart), and the next add starts a new cart. Only a cart that no
     /// order took yet (a detached one is marked -1): of two orders placed at once from one cart, the second finds it
-    /// taken (the database serialises the two updates) and gets false.
+    /// taken (the database serialises the two updates) and gets false. The objects it held (they served its counts
+    /// while it was edited; the order resolves its selections itself) are left to <see cref="BasketObjectSweeper"/>:
+    /// deleting them here held the order's transaction, and SQLite's one writer, for seconds.
     /// </summary>
-    public static async Task<bool> TryGiveToOrderAsync(PortalDbContext db, long basketId, long orderId, CancellationToken cancellationToken)
-    {
-        if (await db.Baskets.Where(b => b.Id == basketId && (b.OrderId == null || b.OrderId < 0))
-                .ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, orderId), cancellationToken) != 1)
-        {
-            return false;
-        }
-        // The objects it held served its counts while it was edited; the order resolves its selections itself.
-        await db.BasketObjects.Where(m => db.BasketDatasetSelections.Any(s => s.Id == m.DatasetSelectionId && s.BasketId == basketId))
-            .ExecuteDeleteAsync(cancellationToken);
-        return true;
-    }
+    public static async Task<bool> TryGiveToOrderAsync(PortalDbContext db, long basketId, long orderId, CancellationToken cancellationToken) =>
+        await db.Baskets.Where(b => b.Id == basketId && (b.OrderId == null || b.OrderId < 0))
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.OrderId, orderId), cancellationToken) == 1;
 
     /// <summary>A detached cart (restart, automatic order) whose order could not be made.</summary>
     public static Task<int> DropDetachedAsync(PortalDbContext db, long basketId) =>
         db.Baskets.Where(b => b.Id == basketId && b.OrderId < 0).ExecuteDeleteAsync(CancellationToken.None);
 
-    /// <summary>The cart of an order that is removed for good.</summary>
+    /// <summary>The cart of an order that is removed for good (with whatever objects the sweep has not deleted yet: cascade).</summary>
     public static Task<int> DeleteOfOrderAsync(PortalDbContext db, long orderId, CancellationToken cancellationToken) =>
         db.Baskets.Where(b => b.OrderId == orderId).ExecuteDeleteAsync(cancellationToken);
 

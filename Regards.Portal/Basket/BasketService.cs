@@ -30,6 +30,18 @@ public sealed class BasketOptions
 
     /// <summary>The most <see cref="MaxSelections"/> may be set to: an order's query of that many selections is tested.</summary>
     public const int MaxSelectionsCeiling = 300;
+
+    /// <summary>How often <see cref="BasketObjectSweeper"/> looks for carts an order took that still hold objects.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ObjectSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Objects of an ordered cart deleted by one statement (its own transaction) of the sweep.</summary>
+    [System.ComponentModel.DataAnnotations.Range(1, 1_000_000)]
+    public int ObjectSweepChunk { get; set; } = 50_000;
+
+    /// <summary>Pause between two chunks of the sweep, so that other writers get the database (SQLite has one writer).</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "00:01:00")]
+    public TimeSpan ObjectSweepPause { get; set; } = TimeSpan.FromMilliseconds(100);
 }
 
 /// <summary>Raised after every change of a user's cart (key: owner e-mail), on this instance and, through the change

@@ -11,6 +11,7 @@ public static class OrdersFeature
         services.AddSingleton<OrderProgress>();
         services.AddSingleton<IOrderFileEvents>(sp => sp.GetRequiredService<OrderProgress>());
         services.AddSingleton<OrderCompletion>();
+        services.AddSingleton<Basket.IOrderCompletionsUnderway, OrderCompletionsUnderway>();
         services.AddSingleton<OrderEngine>();
         services.AddHostedService(sp => sp.GetRequiredService<OrderEngine>());
         services.AddSingleton<OrderSweeper>();
