@@ -64,6 +64,30 @@ public sealed class LocalDiskStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task Restores_ending_at_once_in_one_process_each_leave_one_whole_journal_line()
+    {
+        // The journal is appended at the end the file had when it was opened: two appends of one process at once wrote
+        // at the same offset, and the longer line's tail was left as a line of its own (the cluster test read one).
+        var storage = Create(TimeSpan.Zero);
+        var files = Enumerable.Range(0, 400).Select(i => Write($"j/{i}/{new string('x', i % 37)}.bin", 100 + i, StorageTier.Nearline)).ToList();
+        using var start = new Barrier(2);
+        var halves = files.Chunk(200).Select(half => Task.Run(async () =>
+        {
+            start.SignalAndWait();
+            foreach (var file in half)
+            {
+                Assert.True((await storage.StageAsync(7, [file], CancellationToken.None)).Single().Success);
+            }
+        })).ToList();
+        await Task.WhenAll(halves);
+
+        var lines = File.ReadAllLines(Assert.Single(Directory.GetFiles(Path.Combine(root, "cache"), LocalDiskStorage.RestoreJournalPattern)))
+            .Select(l => l.Split('\t')).ToList();
+        Assert.All(lines, l => Assert.Equal(5, l.Length));
+        Assert.Equal(files.Select(f => f.Location).Order(), lines.Select(l => l[2]).Order());
+    }
+
+    [Fact]
     public async Task Prefetch_starts_reading_a_file_into_the_page_cache_and_ignores_what_it_cannot_read()
     {
         var storage = Create(TimeSpan.Zero);

@@ -8,14 +8,18 @@ namespace Regards.Portal.Storage;
 /// Storage on local (or mounted shared) disk. Online files are read in place; Nearline files stand for tape:
 /// a restore copies them into <c>cache/&lt;orderId&gt;/</c> after a simulated latency, and may fail. Each completed
 /// restore appends a line to this process's journal in the cache folder (<see cref="RestoreJournalPattern"/>: time,
-/// order, file, bytes, process), the tape-recall record operators account with. One file per process: .NET appends
-/// by seeking to the end, so two processes appending to one file could overwrite each other's lines.
+/// order, file, bytes, process), the tape-recall record operators account with. One file per process, appended under a
+/// lock: .NET appends by seeking to the end, so two appends at once, from two processes or two threads, could overwrite
+/// each other's lines.
 /// </summary>
 public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvider time, ILogger<LocalDiskStorage> logger) : IFileStorage
 {
     public const string RestoreJournalPattern = "restores-*.log";
 
     private static readonly string RestoreJournal = $"restores-{Environment.MachineName}-{Environment.ProcessId}.log";
+
+    /// <summary>The journal is this process's: its appends take turns.</summary>
+    private static readonly Lock JournalGate = new();
 
     private const int CopyBufferSize = 128 * 1024;
     private const long PrefetchBytes = 8 << 20;
@@ -97,9 +101,13 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
             }
             File.Move(partial, target, overwrite: true);
             // One short synchronous append right after the rename, so that a process killed in between is unlikely (an
-            // async write would wait for a pool thread).
-            File.AppendAllText(Path.Combine(CacheRoot, RestoreJournal),
-                $"{time.GetUtcNow():O}\t{orderId}\t{file.Location}\t{file.Size}\t{Environment.ProcessId}\n");
+            // async write would wait for a pool thread). Under the process's lock: an append writes at the end the file
+            // had when it was opened, so two restores ending at once wrote over each other's line.
+            var line = $"{time.GetUtcNow():O}\t{orderId}\t{file.Location}\t{file.Size}\t{Environment.ProcessId}\n";
+            lock (JournalGate)
+            {
+                File.AppendAllText(Path.Combine(CacheRoot, RestoreJournal), line);
+            }
             return StagingOutcome.Ok;
         }
         catch
