@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -22,6 +23,8 @@ public sealed class DownloadLimitsFactory : PortalAppFactory
     {
         Settings["Orders:PollInterval"] = "00:00:00.050";
         Settings["Downloads:MaxConcurrentZipsPerUser"] = "1";
+        // Each test's order waits for the user with its files not downloaded: more than the default 2 at once.
+        Settings["Orders:MaxActiveSubOrdersPerUser"] = "10";
         Settings["Downloads:MinResponseDataRate"] = "262144";
         Settings["Downloads:MinResponseDataRateGracePeriod"] = "00:00:01";
         StartKestrel();
@@ -58,6 +61,30 @@ public sealed class DownloadLimitsTests(DownloadLimitsFactory factory, ITestOutp
         return socket;
     }
 
+    /// <summary>
+    /// A slow client, not a stalled one: 16 KB every 20 ms (800 KB/s, three times the class's minimum rate), so that every
+    /// 64 KB write is taken long before its deadline; a 48 MB zip lasts a minute at that pace.
+    /// </summary>
+    private static async Task ReadSlowlyAsync(Socket socket, CancellationToken stop, StrongBox<long>? read = null)
+    {
+        var buffer = new byte[16 * 1024];
+        using var pace = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        try
+        {
+            int received;
+            while ((received = await socket.ReceiveAsync(buffer, SocketFlags.None, stop)) > 0 && await pace.WaitForNextTickAsync(stop))
+            {
+                if (read is not null)
+                {
+                    Interlocked.Add(ref read.Value, received);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
     private async Task<int> DownloadsCountAsync()
     {
         await using var db = factory.CreateDbContext();
@@ -78,11 +105,18 @@ public sealed class DownloadLimitsTests(DownloadLimitsFactory factory, ITestOutp
         var zip = $"/api/user/orders/{orderId}/download";
         using (var holding = await NeverReadingAsync(client, zip))
         {
+            // The first zip's client reads, slowly: a stalled one is dropped 1.25 s after its first blocked write (this
+            // class's minimum rate), which on a loaded machine came before the second zip was asked (a 200, not a 429).
+            using var stop = new CancellationTokenSource();
+            var reading = ReadSlowlyAsync(holding, stop.Token);
             await WaitAsync(() => Task.FromResult(Quotas.Running(Owner) == 1), 20, "the first zip is being sent");
             using var second = await client.GetAsync(zip, HttpCompletionOption.ResponseHeadersRead);
             Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
             Assert.NotNull(second.Headers.RetryAfter);
             Assert.Equal("TOO_MANY_CONCURRENT_ZIPS", (await second.Content.ReadFromJsonAsync<JsonElement>()).Code());
+            Assert.Equal(1, Quotas.Running(Owner));
+            await stop.CancelAsync();
+            await reading;
         }
         await WaitAsync(() => Task.FromResult(Quotas.Running(Owner) == 0), 30, "the first zip ends once its client left");
         // The slot is free again: a zip read to its end is served, and marks the files DOWNLOADED.
@@ -94,6 +128,27 @@ public sealed class DownloadLimitsTests(DownloadLimitsFactory factory, ITestOutp
             await using var db = factory.CreateDbContext();
             return await db.OrderFiles.Where(f => f.OrderId == orderId).AllAsync(f => f.State == OrderFileState.Downloaded);
         }, 20, "the zipped files DOWNLOADED");
+    }
+
+    [Fact]
+    public async Task A_client_reading_slowly_but_above_the_minimum_rate_keeps_its_zip_though_single_writes_wait_longer_than_allowed()
+    {
+        var (client, orderId) = await DoneOrderOfBigFilesAsync("slow-zip");
+        using var slow = await NeverReadingAsync(client, $"/api/user/orders/{orderId}/download");
+        using var stop = new CancellationTokenSource();
+        var read = new StrongBox<long>();
+        var reading = ReadSlowlyAsync(slow, stop.Token, read);
+        // 800 KB/s, three times the minimum rate. The kernel wakes a waiting write only once half of the connection's
+        // send buffer (megabytes on loopback) has gone, so single writes wait seconds: past the 1.25 s a write is given
+        // here, the watchdog dropped this client after about 1 MB. It keeps the zip while the connection shows the
+        // client takes its data.
+        await WaitAsync(() => Task.FromResult(Interlocked.Read(ref read.Value) >= 4 << 20 || reading.IsCompleted), 30, "4 MB read slowly");
+        Assert.False(reading.IsCompleted, $"the connection ended after {Interlocked.Read(ref read.Value)} bytes: {reading.Exception?.InnerException?.Message}");
+        Assert.Equal(1, Quotas.Running(Owner));
+        await stop.CancelAsync();
+        await reading;
+        slow.Close();
+        await WaitAsync(() => Task.FromResult(Quotas.Running(Owner) == 0), 30, "the zip ends once its client left");
     }
 
     [Fact]

@@ -17,7 +17,9 @@ public sealed class ClientGoneException(string message) : IOException(message);
 /// every write's result says that the connection still took it.</item>
 /// <item>a write the client does not take within the grace period plus the time to take it at
 /// <see cref="DownloadOptions.MinResponseDataRate"/> drops the connection (<see cref="StallWatchdog"/>): a client that
-/// opens a zip and stops reading releases its slot and its quota reservations.</item>
+/// opens a zip and stops reading releases its slot and its quota reservations. Unless the connection shows the client
+/// is taking data (<see cref="TcpProgress"/>): the kernel wakes a waiting write only once half of its send buffer (up to
+/// megabytes) has gone, so a client reading steadily above the rate could wait longer than that for one write.</item>
 /// </list>
 /// Writes go in pieces of at most 64 KB (the connection's buffer) so that each one's deadline measures the client.
 /// </summary>
@@ -28,10 +30,15 @@ public sealed class ResponseWriter : Stream
     private readonly HttpContext context;
     private readonly PipeWriter writer;
     private readonly StallWatchdog? watchdog;
+    private readonly System.Net.Sockets.Socket? socket;
     private readonly Lock gate = new();
     private long delivered;
     private long sent;
     private long deadline;
+    // Bytes the client's TCP acknowledged when the watchdog last saw this write waiting (-1: not seen yet, or unknown),
+    // and until when the progress it saw since extends the write's deadline. Written by the watchdog only.
+    private long ackedMark = -1;
+    private long extendedUntil;
     private bool stalled;
     private bool disposed;
 
@@ -40,6 +47,7 @@ public sealed class ResponseWriter : Stream
         this.context = context;
         writer = context.Response.BodyWriter;
         this.watchdog = watchdog;
+        socket = watchdog is null ? null : context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket;
         watchdog?.Watch(this);
     }
 
@@ -90,6 +98,7 @@ public sealed class ResponseWriter : Stream
 
     private async ValueTask<FlushResult> AwaitWatched(ValueTask<FlushResult> pending, int bytes)
     {
+        Volatile.Write(ref ackedMark, -1);
         Volatile.Write(ref deadline, watchdog!.DeadlineFor(bytes));
         try
         {
@@ -113,11 +122,30 @@ public sealed class ResponseWriter : Stream
         }
     }
 
-    /// <summary>Called by the watchdog: drops the connection when a write has waited past its deadline.</summary>
-    internal bool DropIfStalled(long now)
+    /// <summary>
+    /// Called by the watchdog: drops the connection when a write has waited past its deadline and the client took less
+    /// than a piece (64 KB) since the watchdog last looked; a client that took one gets another
+    /// <paramref name="allowance"/> (the deadline of a piece).
+    /// </summary>
+    internal bool DropIfStalled(long now, long allowance)
     {
         var due = Volatile.Read(ref deadline);
-        if (due == 0 || now <= due)
+        if (due == 0)
+        {
+            return false;
+        }
+        var acked = TcpProgress.BytesAcked(socket);
+        var mark = Volatile.Read(ref ackedMark);
+        if (acked >= 0 && (mark < 0 || acked - mark >= PieceSize))
+        {
+            // First look at this wait, or the client took a piece since the last: the deadline runs from now.
+            Volatile.Write(ref ackedMark, acked);
+            if (mark >= 0)
+            {
+                Volatile.Write(ref extendedUntil, now + allowance);
+            }
+        }
+        if (now <= Math.Max(due, Volatile.Read(ref extendedUntil)))
         {
             return false;
         }
@@ -215,9 +243,10 @@ public sealed class StallWatchdog : IDisposable
     private void Check()
     {
         var now = time.GetTimestamp();
+        var allowance = grace + (long)(ResponseWriter.PieceSize * ticksPerByte);
         foreach (var writer in watched.Keys)
         {
-            if (writer.DropIfStalled(now))
+            if (writer.DropIfStalled(now, allowance))
             {
                 logger.LogInformation("A download client took no data for too long: connection dropped");
             }
@@ -225,4 +254,33 @@ public sealed class StallWatchdog : IDisposable
     }
 
     public void Dispose() => timer?.Dispose();
+}
+
+/// <summary>
+/// How much of what was sent the client's TCP has acknowledged (Linux <c>TCP_INFO</c>, <c>tcpi_bytes_acked</c>, since
+/// Linux 4.1): progress a waiting write does not see. -1 when unknown (another system, no socket: behind a test server).
+/// </summary>
+public static class TcpProgress
+{
+    private const int IpProtoTcp = 6;
+    private const int TcpInfo = 11;
+    private const int BytesAckedOffset = 120;
+
+    public static long BytesAcked(System.Net.Sockets.Socket? socket)
+    {
+        if (socket is null || !OperatingSystem.IsLinux())
+        {
+            return -1;
+        }
+        Span<byte> info = stackalloc byte[232];
+        try
+        {
+            var length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
+            return length >= BytesAckedOffset + sizeof(long) ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(info[BytesAckedOffset..]) : -1;
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            return -1;
+        }
+    }
 }
