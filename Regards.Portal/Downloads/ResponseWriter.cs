@@ -123,9 +123,9 @@ public sealed class ResponseWriter : Stream
     }
 
     /// <summary>
-    /// Called by the watchdog: drops the connection when a write has waited past its deadline and the client took less
-    /// than a piece (64 KB) since the watchdog last looked; a client that took one gets another
-    /// <paramref name="allowance"/> (the deadline of a piece).
+    /// Called by the watchdog: drops the connection when a write has waited past its deadline, unless the connection
+    /// shows the client taking data: each time the watchdog sees another piece (64 KB) acknowledged, the write gets
+    /// another <paramref name="allowance"/> (the deadline of a piece) from then.
     /// </summary>
     internal bool DropIfStalled(long now, long allowance)
     {
