@@ -62,8 +62,8 @@ public sealed class DownloadLimitsTests(DownloadLimitsFactory factory, ITestOutp
     }
 
     /// <summary>
-    /// A slow client, not a stalled one: 16 KB every 20 ms (800 KB/s, three times the class's minimum rate), so that every
-    /// 64 KB write is taken long before its deadline; a 48 MB zip lasts a minute at that pace.
+    /// A slow client, not a stalled one: 16 KB every 20 ms (800 KB/s, three times the class's minimum rate; a 48 MB zip
+    /// lasts a minute at that pace). Its connection acknowledges data all along, which keeps it past a write's deadline.
     /// </summary>
     private static async Task ReadSlowlyAsync(Socket socket, CancellationToken stop, StrongBox<long>? read = null)
     {
