@@ -184,10 +184,7 @@ public sealed class ClusterTests : IAsyncLifetime
         var restores = journal.Where(l => l[1] == orderId.ToString()).GroupBy(l => l[2]).ToDictionary(g => g.Key, g => g.Count());
         var nearline = files.Where(f => f.Tier == Regards.Portal.Catalog.StorageTier.Nearline).ToList();
         Assert.NotEmpty(nearline);
-        // At most once each. The journal line follows the restore's rename: an instance killed between the two leaves
-        // one file restored (in the cache, AVAILABLE above) without its line, so one file may have none.
-        Assert.All(nearline, f => Assert.InRange(restores.GetValueOrDefault(f.Location), 0, 1));
-        Assert.InRange(nearline.Count(f => !restores.ContainsKey(f.Location)), 0, 1);
+        Assert.All(nearline, f => Assert.Equal(1, restores.GetValueOrDefault(f.Location)));
 
         // SIGKILL of whichever instance streams the zip, mid-zip: nothing becomes DOWNLOADED.
         using (var zipClient = SlowReader())
