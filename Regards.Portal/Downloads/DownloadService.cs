@@ -249,12 +249,13 @@ public sealed class DownloadService(
             }
             if (complete)
             {
+                // Counted before the state is written: whoever sees the file DOWNLOADED sees it counted too.
+                metrics.ServedFiles(Operations.DownloadKind.File, 1);
                 // A file downloaded again changes no state: no write, no progress recompute.
                 if (file.State != OrderFileState.Downloaded)
                 {
                     await fileEvents.FilesDownloadedAsync(file.OrderId, [file.Id], CancellationToken.None);
                 }
-                metrics.ServedFiles(Operations.DownloadKind.File, 1);
                 return;
             }
             if (response.QuotaReserved)
