@@ -88,6 +88,39 @@ public sealed class LocalDiskStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task The_same_file_restored_by_two_instances_at_once_comes_out_whole_for_both_and_leaves_no_partial_file()
+    {
+        // Two instances on one storage (a sub-order's lease taken over from an instance still restoring). The portal
+        // takes no file locks, so each restore writes under a name of its own: with one shared name, a second writer
+        // truncated the first's copy under it, or renamed it away before the first's rename.
+        var instances = new[] { Create(TimeSpan.Zero), Create(TimeSpan.Zero) };
+        var file = Write("t/shared.bin", 4_000_000, StorageTier.Nearline);
+        var expected = await File.ReadAllBytesAsync(Path.Combine(root, "archive", "t/shared.bin"));
+        var cached = Path.Combine(root, "cache", "8");
+        for (var round = 0; round < 10; round++)
+        {
+            if (Directory.Exists(cached))
+            {
+                Directory.Delete(cached, recursive: true);
+            }
+            using var start = new Barrier(2);
+            var outcomes = await Task.WhenAll(instances.Select(storage => Task.Run(async () =>
+            {
+                start.SignalAndWait();
+                return (await storage.StageAsync(8, [file], CancellationToken.None)).Single();
+            })));
+            Assert.All(outcomes, o => Assert.True(o.Success, o.Error));
+            await using (var read = instances[0].OpenRead(8, file))
+            {
+                using var copy = new MemoryStream();
+                await read.CopyToAsync(copy);
+                Assert.True(expected.AsSpan().SequenceEqual(copy.ToArray()), $"round {round}: the restored file differs from the archive's");
+            }
+            Assert.Empty(Directory.GetFiles(cached, "*.partial", SearchOption.AllDirectories));
+        }
+    }
+
+    [Fact]
     public async Task Prefetch_starts_reading_a_file_into_the_page_cache_and_ignores_what_it_cannot_read()
     {
         var storage = Create(TimeSpan.Zero);

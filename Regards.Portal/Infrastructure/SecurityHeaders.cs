@@ -23,17 +23,27 @@ public static class SecurityHeaders
     /// <summary>Anything else (API answers, files of orders, metalinks): nothing runs, even if opened as a page.</summary>
     private const string ResourcePolicy = "default-src 'none'; frame-ancestors 'none'; sandbox";
 
-    /// <summary>The nonce of this request's page, for its inline scripts (the import map).</summary>
-    public static string NonceOf(HttpContext context) =>
-        context.Items.TryGetValue(NonceKey, out var nonce) && nonce is string value ? value : "";
-
-    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
+    /// <summary>
+    /// The nonce of this request's page, for its inline scripts (the import map) and its policy header: made on first
+    /// demand, by whichever comes first (a file or an API answer never pays for random bytes).
+    /// </summary>
+    public static string NonceOf(HttpContext context)
     {
+        if (context.Items.TryGetValue(NonceKey, out var existing) && existing is string value)
+        {
+            return value;
+        }
         // Hex: the value is written into an HTML attribute as is (no character to encode).
         var nonce = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         context.Items[NonceKey] = nonce;
-        context.Response.OnStarting(() =>
+        return nonce;
+    }
+
+    public static IApplicationBuilder UseSecurityHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        context.Response.OnStarting(static state =>
         {
+            var context = (HttpContext)state;
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             if (!headers.ContainsKey("Referrer-Policy"))
@@ -41,9 +51,9 @@ public static class SecurityHeaders
                 headers["Referrer-Policy"] = "same-origin";
             }
             var isPage = context.Response.ContentType?.StartsWith("text/html", StringComparison.OrdinalIgnoreCase) == true;
-            headers.ContentSecurityPolicy = isPage ? PagePolicy(nonce) : ResourcePolicy;
+            headers.ContentSecurityPolicy = isPage ? PagePolicy(NonceOf(context)) : ResourcePolicy;
             return Task.CompletedTask;
-        });
+        }, context);
         return next(context);
     });
 }

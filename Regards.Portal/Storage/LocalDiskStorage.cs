@@ -78,12 +78,15 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
             return StagingOutcome.Ok;
         }
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        // Copy to a temporary name, then rename: a cancelled or crashed restore never leaves a half file readable.
-        var partial = target + ".partial";
+        // Copy to a temporary name, then rename: a cancelled or crashed restore never leaves a half file readable. A
+        // name of its own (created, never opened twice): two instances restoring the same file at once (a lease taken
+        // over from a live instance) each write their own copy, and the last rename wins with the same bytes. The
+        // portal takes no file locks (Regards.Portal.csproj).
+        var partial = $"{target}.{Guid.NewGuid():N}.partial";
         try
         {
             await using (var input = OpenFile(source))
-            await using (var output = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous))
+            await using (var output = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous))
             {
                 var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
                 try
@@ -135,7 +138,7 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
         // Opened without asking first whether it exists: one system call less on every file served.
         try
         {
-            return OpenFile(path);
+            return file.Size <= SingleReadSize ? OpenSmallFile(path) : OpenFile(path);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -262,6 +265,13 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
     // 128 KB array per opened file (a large-object allocation per single-file download).
     private static FileStream OpenFile(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+
+    /// <summary>Files up to this size are read by their readers in one synchronous read (FileResponder).</summary>
+    private const int SingleReadSize = 64 * 1024;
+
+    // No read-ahead hint (one system call less per file served: the one read asks for the whole file anyway), and
+    // synchronous: its one read is made in place.
+    private static FileStream OpenSmallFile(string path) => new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.None);
 
     private static void TryDelete(string path)
     {
