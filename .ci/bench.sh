@@ -8,6 +8,14 @@ cd "$(dirname "$0")/.."
 echo "Load before the run: $(uptime)"
 mkdir -p .ci/out
 export REGARDS_BENCH_OUT="$PWD/.ci/out/bench.tsv"
+# The portal's own processes (P1, P5, P7, P8) run the portal as a data centre deploys it: published (Release,
+# ReadyToRun). The test command keeps the build next to the tests.
+rm -rf .ci/out/portal
+dotnet publish Regards.Portal -c Release -o .ci/out/portal --nologo -v quiet
+# The benchmarks seed their data folders with the demo (users included) in Development, as next to the tests; the
+# processes they measure run in Production.
+cp appsettings.Development.json .ci/out/portal/
+export REGARDS_PORTAL_DIR="$PWD/.ci/out/portal"
 rm -f "$REGARDS_BENCH_OUT"
 # BENCH_FILTER narrows the run, e.g. BENCH_FILTER="FullyQualifiedName~P6".
 # A failed benchmark still lets the table of the others print; the exit code is the test command's.

@@ -5,7 +5,8 @@ namespace Regards.Portal.Tests.Infrastructure;
 
 /// <summary>
 /// The real app as a child process on 127.0.0.1 (for tests that kill it with SIGKILL and start it again on the
-/// same data folder). Uses the Regards.Portal.dll built next to the tests.
+/// same data folder). Uses the Regards.Portal.dll built next to the tests, or the published portal named by
+/// REGARDS_PORTAL_DIR (the benchmarks: .ci/bench.sh publishes it as a data centre deploys it, precompiled).
 /// </summary>
 public sealed partial class PortalProcess : IAsyncDisposable
 {
@@ -122,15 +123,19 @@ public sealed partial class PortalProcess : IAsyncDisposable
         return (run.ExitCode, await stdout + await stderr);
     }
 
-    /// <summary>The app built next to the tests, on that data folder with the small demo catalog, its output captured.</summary>
+    /// <summary>The folder of the portal's binaries: published (REGARDS_PORTAL_DIR) or built next to the tests.</summary>
+    private static string AppFolder =>
+        Environment.GetEnvironmentVariable("REGARDS_PORTAL_DIR") is { Length: > 0 } published ? Path.GetFullPath(published) : AppContext.BaseDirectory;
+
+    /// <summary>The app, on that data folder with the small demo catalog, its output captured.</summary>
     private static ProcessStartInfo App(string dataPath, params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Regards.Portal.dll"), .. arguments])
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppFolder, "Regards.Portal.dll"), .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
+            WorkingDirectory = AppFolder,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
         start.Environment["Database__DataPath"] = dataPath;
