@@ -81,7 +81,8 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
         // Copy to a temporary name, then rename: a cancelled or crashed restore never leaves a half file readable. A
         // name of its own (created, never opened twice): two instances restoring the same file at once (a lease taken
         // over from a live instance) each write their own copy, and the last rename wins with the same bytes. The
-        // portal takes no file locks (Regards.Portal.csproj).
+        // portal takes no file locks (Regards.Portal.csproj). A process killed midway leaves its partial file until the
+        // order's cache is released.
         var partial = $"{target}.{Guid.NewGuid():N}.partial";
         try
         {
@@ -266,7 +267,7 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
     private static FileStream OpenFile(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
 
-    /// <summary>Files up to this size are read by their readers in one synchronous read (FileResponder).</summary>
+    /// <summary>Files up to this size are read whole in one read (FileResponder reads a file that fits its buffer in place).</summary>
     private const int SingleReadSize = 64 * 1024;
 
     // No read-ahead hint (one system call less per file served: the one read asks for the whole file anyway), and
