@@ -1,5 +1,8 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.IO.Pipelines;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 
 namespace Regards.Portal.Downloads;
@@ -30,13 +33,14 @@ public sealed class ResponseWriter : Stream
     private readonly HttpContext context;
     private readonly PipeWriter writer;
     private readonly StallWatchdog? watchdog;
-    private readonly System.Net.Sockets.Socket? socket;
+    private readonly Socket? socket;
     private readonly Lock gate = new();
     private long delivered;
     private long sent;
     private long deadline;
     // Bytes the client's TCP acknowledged when the watchdog last saw this write waiting (-1: not seen yet, or unknown),
-    // and until when the progress it saw since extends the write's deadline. Written by the watchdog only.
+    // and until when the progress it saw since extends the write's deadline. Cleared by each waiting write (an extension
+    // belongs to the write it was seen for), then advanced by the watchdog.
     private long ackedMark = -1;
     private long extendedUntil;
     private bool stalled;
@@ -47,7 +51,7 @@ public sealed class ResponseWriter : Stream
         this.context = context;
         writer = context.Response.BodyWriter;
         this.watchdog = watchdog;
-        socket = watchdog is null ? null : context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionSocketFeature>()?.Socket;
+        socket = watchdog is null ? null : context.Features.Get<IConnectionSocketFeature>()?.Socket;
         watchdog?.Watch(this);
     }
 
@@ -99,6 +103,7 @@ public sealed class ResponseWriter : Stream
     private async ValueTask<FlushResult> AwaitWatched(ValueTask<FlushResult> pending, int bytes)
     {
         Volatile.Write(ref ackedMark, -1);
+        Volatile.Write(ref extendedUntil, 0);
         Volatile.Write(ref deadline, watchdog!.DeadlineFor(bytes));
         try
         {
@@ -266,7 +271,7 @@ public static class TcpProgress
     private const int TcpInfo = 11;
     private const int BytesAckedOffset = 120;
 
-    public static long BytesAcked(System.Net.Sockets.Socket? socket)
+    public static long BytesAcked(Socket? socket)
     {
         if (socket is null || !OperatingSystem.IsLinux())
         {
@@ -276,9 +281,9 @@ public static class TcpProgress
         try
         {
             var length = socket.GetRawSocketOption(IpProtoTcp, TcpInfo, info);
-            return length >= BytesAckedOffset + sizeof(long) ? System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(info[BytesAckedOffset..]) : -1;
+            return length >= BytesAckedOffset + sizeof(long) ? BinaryPrimitives.ReadInt64LittleEndian(info[BytesAckedOffset..]) : -1;
         }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
             return -1;
         }

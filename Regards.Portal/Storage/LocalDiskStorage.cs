@@ -105,8 +105,7 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
             }
             File.Move(partial, target, overwrite: true);
             // One short synchronous append right after the rename, so that a process killed in between is unlikely (an
-            // async write would wait for a pool thread). Under the process's lock: an append writes at the end the file
-            // had when it was opened, so two restores ending at once wrote over each other's line.
+            // async write would wait for a pool thread); under the journal's lock (see the class).
             var line = $"{time.GetUtcNow():O}\t{orderId}\t{file.Location}\t{file.Size}\t{Environment.ProcessId}\n";
             lock (JournalGate)
             {
