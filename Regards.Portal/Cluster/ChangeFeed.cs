@@ -93,6 +93,10 @@ public sealed class ChangeFeed(IOptions<ClusterOptions> options)
 /// its cursor (one query per poll for the whole instance, whatever the number of open pages), hands each kind's keys to
 /// its <see cref="IRemoteChangeHandler"/>, and prunes old rows under a lease.
 /// <para>
+/// On SQLite the feed is read only when the database changed since the last read (<see cref="DatabaseChanges"/>): an
+/// idle instance asks one pragma per poll instead of querying. Nothing is heard later for it: a feed row is a commit.
+/// </para>
+/// <para>
 /// Ids are given in insertion order but on a database server a row can become visible after a later one (two
 /// transactions committing in the other order). The cursor therefore only moves over a contiguous run of ids; a hole is
 /// waited for <see cref="GapWait"/> (an id taken by a transaction that rolled back never fills), then passed.
@@ -102,6 +106,7 @@ public sealed class ChangeFeedListener(
     ChangeFeed feed,
     IEnumerable<IRemoteChangeHandler> handlers,
     IDbContextFactory<PortalDbContext> dbFactory,
+    DatabaseChanges databaseChanges,
     TimeProvider time,
     ILogger<ChangeFeedListener> logger) : BackgroundService
 {
@@ -114,6 +119,9 @@ public sealed class ChangeFeedListener(
     private long cursor = -1;
     private DateTimeOffset? gapSince;
     private DateTimeOffset nextPrune;
+
+    /// <summary>The database's version when the feed was last read to its end (null: read at the next poll).</summary>
+    private long? readAtVersion;
 
     /// <summary>Completed polls (tests wait for one after a change).</summary>
     public long Polls { get; private set; }
@@ -154,12 +162,24 @@ public sealed class ChangeFeedListener(
     public async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         await WriteAsync(cancellationToken);
-        bool more;
-        do
+        // Asked before reading: a commit made during the read changes the version, and the next poll reads again.
+        var version = databaseChanges.Version();
+        if (version is null || version != readAtVersion || cursor < 0)
         {
-            more = await ReadAsync(cancellationToken);
+            readAtVersion = null;
+            bool more;
+            do
+            {
+                more = await ReadAsync(cancellationToken);
+            }
+            while (more && !cancellationToken.IsCancellationRequested);
+            readAtVersion = version;
         }
-        while (more && !cancellationToken.IsCancellationRequested);
+        else
+        {
+            // Nothing new to read, but a hole waited for may now be old enough to pass.
+            Advance();
+        }
         if (time.GetUtcNow() >= nextPrune)
         {
             nextPrune = time.GetUtcNow() + feed.Options.ChangeRetention / 10;

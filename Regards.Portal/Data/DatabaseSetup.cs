@@ -63,7 +63,7 @@ public static class DatabaseSetup
                 // No retrying execution strategy: it refuses the transactions the services open themselves (order creation,
                 // removal, expiry, staging results), and their conflicts are already retried on fresh data or answered 409.
                 services.AddDbContextFactory<SqlServerPortalDbContext>(o => o.UseSqlServer(connectionString, sql => sql.CommandTimeout((int)ServerCommandTimeout.TotalSeconds)));
-                Register<SqlServerPortalDbContext>(services);
+                Register<SqlServerPortalDbContext>(services, sqliteConnectionString: null);
                 break;
             case DatabaseProvider.PostgreSql:
                 if (string.IsNullOrWhiteSpace(connectionString))
@@ -72,7 +72,7 @@ public static class DatabaseSetup
                 }
                 // No retrying execution strategy either, for the same reason as SQL Server's.
                 services.AddDbContextFactory<PostgreSqlPortalDbContext>(o => o.UseNpgsql(connectionString, npgsql => npgsql.CommandTimeout((int)ServerCommandTimeout.TotalSeconds)));
-                Register<PostgreSqlPortalDbContext>(services);
+                Register<PostgreSqlPortalDbContext>(services, sqliteConnectionString: null);
                 break;
             default:
                 if (string.IsNullOrWhiteSpace(connectionString))
@@ -84,14 +84,15 @@ public static class DatabaseSetup
                 services.AddDbContextFactory<SqlitePortalDbContext>(o => o
                     .UseSqlite(connectionString, sqlite => sqlite.CommandTimeout((int)CommandTimeout.TotalSeconds))
                     .AddInterceptors(SqliteConnectionSettings.Instance));
-                Register<SqlitePortalDbContext>(services);
+                Register<SqlitePortalDbContext>(services, connectionString);
                 break;
         }
         return services;
     }
 
-    private static void Register<TContext>(IServiceCollection services) where TContext : PortalDbContext
+    private static void Register<TContext>(IServiceCollection services, string? sqliteConnectionString) where TContext : PortalDbContext
     {
+        services.AddSingleton(_ => new DatabaseChanges(sqliteConnectionString));
         services.AddSingleton<IDbContextFactory<PortalDbContext>>(sp => new PortalDbContextFactory<TContext>(sp.GetRequiredService<IDbContextFactory<TContext>>()));
         // Identity's stores and health checks want a scoped context.
         services.AddScoped<PortalDbContext>(sp => sp.GetRequiredService<IDbContextFactory<TContext>>().CreateDbContext());

@@ -11,6 +11,11 @@ namespace Regards.Portal.Orders;
 /// job is claimed by an atomic conditional UPDATE that sets a lease (owner + expiry), renewed while the job runs,
 /// so a second instance never takes a live job and anyone takes over a dead instance's jobs once their lease expired.
 /// The per-user throttle is part of the claim's condition.
+/// <para>
+/// On SQLite an idle engine does not query: it claims when woken, when one of its jobs ended, when the database changed
+/// since its last claim (<see cref="DatabaseChanges"/>), and at least every sixth of a lease, for the leases of a dead
+/// instance that expire with no commit (taken over 5 s later at most, with 30 s leases).
+/// </para>
 /// </summary>
 public sealed class OrderEngine(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -19,6 +24,7 @@ public sealed class OrderEngine(
     OrderProgress progress,
     Processing.ProcessingRunner processing,
     EngineSignal signal,
+    DatabaseChanges databaseChanges,
     Operations.EngineHeartbeat heartbeat,
     Operations.PortalMetrics metrics,
     IOptions<OrdersOptions> options,
@@ -59,28 +65,23 @@ public sealed class OrderEngine(
         await progress.RecoverAsync(stoppingToken);
         var completions = new List<Task>();
         var stagings = new List<Task>();
+        var woken = true;
+        long? claimedAtVersion = null;
+        var claimedAt = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             heartbeat.Beat();
             try
             {
-                completions.RemoveAll(t => t.IsCompleted);
-                while (completions.Count < MaxParallelCompletions && await ClaimCompletionAsync(stoppingToken) is { } orderId)
+                var ended = completions.RemoveAll(t => t.IsCompleted) + stagings.RemoveAll(t => t.IsCompleted);
+                // Asked before claiming: a commit made meanwhile (the claims' own too) makes the next turn claim again.
+                var version = databaseChanges.Version();
+                if (woken || ended > 0 || version is null || version != claimedAtVersion || Now - claimedAt >= Options.LeaseDuration / 6)
                 {
-                    completions.Add(RunCompletionAsync(orderId, stoppingToken));
-                }
-                stagings.RemoveAll(t => t.IsCompleted);
-                if (stagings.Count < Options.MaxParallelStaging)
-                {
-                    var claimed = await ClaimSubOrdersAsync(Options.MaxParallelStaging - stagings.Count, stoppingToken);
-                    foreach (var job in claimed)
-                    {
-                        stagings.Add(RunStagingAsync(job.SubOrderId, job.OrderId, stoppingToken));
-                    }
-                    if (claimed.Count > 0)
-                    {
-                        await progress.AnnounceAsync(claimed.Select(j => j.OrderId).Distinct().ToList(), stoppingToken);
-                    }
+                    claimedAtVersion = null;
+                    claimedAt = Now;
+                    await ClaimAsync(completions, stagings, stoppingToken);
+                    claimedAtVersion = version;
                 }
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -89,7 +90,7 @@ public sealed class OrderEngine(
             }
             try
             {
-                await signal.WaitAsync(Options.PollInterval, stoppingToken);
+                woken = await signal.WaitAsync(Options.PollInterval, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -97,6 +98,28 @@ public sealed class OrderEngine(
             }
         }
         await Task.WhenAll(completions.Concat(stagings).Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+    }
+
+    /// <summary>Starts what can be claimed: PENDING orders to complete, then sub-orders to stage, within the limits.</summary>
+    private async Task ClaimAsync(List<Task> completions, List<Task> stagings, CancellationToken stoppingToken)
+    {
+        while (completions.Count < MaxParallelCompletions && await ClaimCompletionAsync(stoppingToken) is { } orderId)
+        {
+            completions.Add(RunCompletionAsync(orderId, stoppingToken));
+        }
+        stagings.RemoveAll(t => t.IsCompleted);
+        if (stagings.Count < Options.MaxParallelStaging)
+        {
+            var claimed = await ClaimSubOrdersAsync(Options.MaxParallelStaging - stagings.Count, stoppingToken);
+            foreach (var job in claimed)
+            {
+                stagings.Add(RunStagingAsync(job.SubOrderId, job.OrderId, stoppingToken));
+            }
+            if (claimed.Count > 0)
+            {
+                await progress.AnnounceAsync(claimed.Select(j => j.OrderId).Distinct().ToList(), stoppingToken);
+            }
+        }
     }
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
