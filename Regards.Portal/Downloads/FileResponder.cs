@@ -96,24 +96,41 @@ public static class FileResponder
         await using var body = downloads.OpenResponse(context);
         long sent = 0;
         var cut = true;
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(downloads.Options.CopyBufferSize, Math.Max(1, length)));
+        // A local file that fits in one read is read synchronously, as nginx reads: an asynchronous file read on Linux is
+        // a hop through the thread pool, which cost more than the read itself (64 KB from the page cache) under P5's
+        // load. Up to a piece it is read straight into the connection's buffer. Larger files, and other storages'
+        // streams, are read asynchronously into a buffer of ours.
+        var inPlace = source is FileStream && length <= ResponseWriter.PieceSize;
+        var buffer = inPlace ? null : ArrayPool<byte>.Shared.Rent((int)Math.Min(downloads.Options.CopyBufferSize, Math.Max(1, length)));
+        var oneRead = source is FileStream && buffer is not null && length <= buffer.Length;
         try
         {
             source.Seek(start, SeekOrigin.Begin);
+            if (inPlace)
+            {
+                await response.StartAsync(cancellationToken);
+            }
             while (sent < length)
             {
-                var chunk = buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent));
-                // A local file that fits in one read is read in place, as nginx reads: an asynchronous file read on
-                // Linux is a hop through the thread pool, which cost more than the read itself (64 KB from the page
-                // cache) under P5's load. Larger files, and other storages' streams, are read asynchronously.
-                var read = source is FileStream && length <= buffer.Length
-                    ? source.Read(chunk.Span)
-                    : await source.ReadAsync(chunk, cancellationToken);
+                int read;
+                if (buffer is null)
+                {
+                    read = await body.WriteFromAsync(source, (int)(length - sent), cancellationToken);
+                }
+                else
+                {
+                    var chunk = buffer.AsMemory(0, (int)Math.Min(buffer.Length, length - sent));
+                    read = oneRead ? source.Read(chunk.Span) : await source.ReadAsync(chunk, cancellationToken);
+                    if (read > 0)
+                    {
+                        await body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                    }
+                }
                 if (read == 0)
                 {
+                    // Before any byte a 404; a file read in place has its headers out already, so its connection is cut.
                     throw new IOException("The stored file is shorter than its catalog size.");
                 }
-                await body.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 sent += read;
             }
             await body.FlushAsync(cancellationToken);
@@ -130,7 +147,10 @@ public static class FileResponder
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
             downloads.Metrics.ServedBytes(Operations.DownloadKind.File, body.Delivered);
             if (!delivery.Ended)
             {
