@@ -87,4 +87,14 @@ public sealed class DatabaseChangesTests : IDisposable
     [Fact]
     public void On_a_database_server_the_version_is_unknown_and_the_loops_poll() =>
         Assert.Null(new DatabaseChanges(sqliteConnectionString: null).Version());
+
+    [Theory]
+    [InlineData("Data Source=:memory:")]
+    [InlineData("Data Source=portal;Mode=Memory;Cache=Shared")]
+    [InlineData("Data Source=")]
+    public void An_in_memory_database_s_version_is_unknown_its_probe_would_see_another_database(string connectionString)
+    {
+        using var changes = new DatabaseChanges(connectionString);
+        Assert.Null(changes.Version());
+    }
 }

@@ -23,10 +23,16 @@ public sealed class DatabaseChanges : IDisposable
     /// <param name="sqliteConnectionString">The SQLite database's; null on a database server.</param>
     public DatabaseChanges(string? sqliteConnectionString)
     {
-        if (sqliteConnectionString is not null)
+        if (sqliteConnectionString is null)
+        {
+            return;
+        }
+        var builder = new SqliteConnectionStringBuilder(sqliteConnectionString) { Pooling = false };
+        // An in-memory database would be a new, empty one on the probe's connection, whose version never moves: unknown.
+        if (builder.Mode != SqliteOpenMode.Memory && builder.DataSource is not ("" or ":memory:"))
         {
             // Its own connection, out of the pool: a pooled one would be shared, and commits on it would not count.
-            this.sqliteConnectionString = new SqliteConnectionStringBuilder(sqliteConnectionString) { Pooling = false }.ToString();
+            this.sqliteConnectionString = builder.ToString();
         }
     }
 
