@@ -120,7 +120,7 @@ public sealed class ChangeFeedListener(
     private DateTimeOffset? gapSince;
     private DateTimeOffset nextPrune;
 
-    /// <summary>The database's version when the feed was last read to its end (null: read at the next poll).</summary>
+    /// <summary>The database's version when the feed was last read to its end (null: read at the next poll, the first too).</summary>
     private long? readAtVersion;
 
     /// <summary>Completed polls (tests wait for one after a change).</summary>
@@ -164,7 +164,7 @@ public sealed class ChangeFeedListener(
         await WriteAsync(cancellationToken);
         // Asked before reading: a commit made during the read changes the version, and the next poll reads again.
         var version = databaseChanges.Version();
-        if (version is null || version != readAtVersion || cursor < 0)
+        if (version is null || version != readAtVersion)
         {
             readAtVersion = null;
             bool more;

@@ -102,7 +102,7 @@ public static class FileResponder
         // streams, are read asynchronously into a buffer of ours.
         var inPlace = source is FileStream && length <= ResponseWriter.PieceSize;
         var buffer = inPlace ? null : ArrayPool<byte>.Shared.Rent((int)Math.Min(downloads.Options.CopyBufferSize, Math.Max(1, length)));
-        var oneRead = source is FileStream && buffer is not null && length <= buffer.Length;
+        var oneRead = buffer is not null && source is FileStream && length <= buffer.Length;
         try
         {
             source.Seek(start, SeekOrigin.Begin);
@@ -113,7 +113,7 @@ public static class FileResponder
             while (sent < length)
             {
                 int read;
-                if (buffer is null)
+                if (buffer is null) // in place
                 {
                     read = await body.WriteFromAsync(source, (int)(length - sent), cancellationToken);
                 }

@@ -83,10 +83,7 @@ public sealed class ResponseWriter : Stream
         {
             var piece = buffer[..Math.Min(buffer.Length, PieceSize)];
             // The piece goes into the connection's pipe, then the write waits for the connection to take it.
-            var pending = writer.WriteAsync(piece, cancellationToken);
-            Interlocked.Add(ref sent, piece.Length);
-            Check(await Watched(pending, piece.Length));
-            Interlocked.Add(ref delivered, piece.Length);
+            await SendAsync(writer.WriteAsync(piece, cancellationToken), piece.Length);
             buffer = buffer[piece.Length..];
         }
     }
@@ -106,10 +103,16 @@ public sealed class ResponseWriter : Stream
             return 0;
         }
         writer.Advance(read);
-        Interlocked.Add(ref sent, read);
-        Check(await Watched(writer.FlushAsync(cancellationToken), read));
-        Interlocked.Add(ref delivered, read);
+        await SendAsync(writer.FlushAsync(cancellationToken), read);
         return read;
+    }
+
+    /// <summary>Waits, watched, for the connection to take <paramref name="bytes"/> handed to it; counts them sent, then delivered.</summary>
+    private async ValueTask SendAsync(ValueTask<FlushResult> pending, int bytes)
+    {
+        Interlocked.Add(ref sent, bytes);
+        Check(await Watched(pending, bytes));
+        Interlocked.Add(ref delivered, bytes);
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

@@ -266,7 +266,7 @@ public sealed class LocalDiskStorage(IOptions<StorageOptions> options, TimeProvi
     private static FileStream OpenFile(string path) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
 
-    /// <summary>Files up to this size are read whole in one read (FileResponder reads a file that fits its buffer in place).</summary>
+    /// <summary>Files up to this size are read whole in one read (FileResponder reads one of up to a piece, 64 KB, straight into the response).</summary>
     private const int SingleReadSize = 64 * 1024;
 
     // No read-ahead hint (one system call less per file served: the one read asks for the whole file anyway), and
